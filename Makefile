@@ -1,0 +1,41 @@
+# One entry point for everything. `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+SERVICES := services/otp services/core
+
+.PHONY: help install run test lint format unit bench up down e2e clean lock
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: services/otp/requirements.txt services/otp/requirements-dev.txt $(wildcard services/core/requirements*.txt) libs/svckit/pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(foreach s,$(SERVICES),$(if $(wildcard $(s)/requirements-dev.txt),-r $(s)/requirements-dev.txt)) -e libs/svckit
+	touch $@
+
+install: $(VENV)/.installed  ## build the virtual environment (.venv) from the pinned requirements
+
+run: install  ## start the whole product in the foreground (Ctrl-C stops it)
+	infra/scripts/run.sh
+
+lint: install  ## ruff check + ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install  ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: install  ## pytest for every service, against real Redis/PostgreSQL (private ones if none answer)
+	$(PY) infra/scripts/with_services.py --postgres -- infra/scripts/pytest-all.sh $(SERVICES)
+
+test: lint unit  ## everything CI runs: lint + all test suites
+
+lock:  ## re-pin every service's requirements.txt from its requirements.in
+	for s in $(SERVICES); do infra/scripts/lock.sh $$s; done
+
+clean:  ## remove the virtual environment and run-time files
+	rm -rf $(VENV) var

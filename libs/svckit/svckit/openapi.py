@@ -1,0 +1,31 @@
+"""drf-yasg helpers so every endpoint documents its error envelope with examples."""
+
+from __future__ import annotations
+
+from drf_yasg import openapi
+
+ERROR_SCHEMA = openapi.Schema(
+    type=openapi.TYPE_OBJECT,
+    required=["error"],
+    properties={
+        "error": openapi.Schema(
+            type=openapi.TYPE_OBJECT,
+            required=["code", "message", "details"],
+            properties={
+                "code": openapi.Schema(type=openapi.TYPE_STRING),
+                "message": openapi.Schema(type=openapi.TYPE_STRING),
+                "details": openapi.Schema(type=openapi.TYPE_OBJECT, additional_properties=True),
+            },
+        )
+    },
+)
+
+
+def error_response(description: str, *codes: str, details: dict | None = None) -> openapi.Response:
+    """A documented error answer; the example shows the first code."""
+    example = {"error": {"code": codes[0], "message": description, "details": details or {}}}
+    return openapi.Response(
+        description=f"{description} Codes: {', '.join(codes)}.",
+        schema=ERROR_SCHEMA,
+        examples={"application/json": example},
+    )

@@ -1,0 +1,47 @@
+from rest_framework import serializers
+
+from svckit.phones import InvalidPhone, strict_e164
+
+
+class E164PhoneField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("help_text", "E.164, e.g. +79991234567")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return strict_e164(value)
+        except InvalidPhone as exc:
+            raise serializers.ValidationError(str(exc), code="invalid_phone") from exc
+
+
+class CodeRequestSerializer(serializers.Serializer):
+    phone = E164PhoneField()
+
+
+class CodeVerifySerializer(serializers.Serializer):
+    phone = E164PhoneField()
+    code = serializers.CharField(max_length=16, help_text="The digits from the SMS")
+
+
+class CodeSentSerializer(serializers.Serializer):
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid")
+    resend_in = serializers.IntegerField(help_text="Seconds until a new code may be requested")
+
+
+class VerifiedSerializer(serializers.Serializer):
+    verified = serializers.BooleanField()
+
+
+class InboxMessageSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    text = serializers.CharField()
+    code = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    requested_at = serializers.DateTimeField()
+
+
+class InboxSerializer(serializers.Serializer):
+    messages = InboxMessageSerializer(many=True)

@@ -1,0 +1,102 @@
+"""OTP business rules: send a code, verify a code, read the dev inbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import random
+import secrets
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import redis
+from django.conf import settings
+from kombu.exceptions import KombuError, OperationalError
+
+from codes import store
+from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
+from codes.sealing import seal
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    expires_in: int
+    resend_in: int
+
+
+@contextmanager
+def _redis_guard():
+    try:
+        yield
+    except redis.RedisError as exc:
+        logger.warning("redis unavailable: %s", exc)
+        raise ServiceUnavailable() from exc
+
+
+def code_digest(*, phone: str, code: str) -> str:
+    """HMAC-SHA256(OTP_SECRET, phone + code): the only form of a code that is ever stored."""
+    return hmac.new(settings.OTP_SECRET.encode(), f"{phone}{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_generate() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(settings.OTP_LENGTH))
+
+
+def otp_send(*, phone: str) -> CodeSent:
+    """Store a new code (replacing the previous one) and queue its SMS for 1–2 s later."""
+    from codes.tasks import deliver_sms
+
+    code = code_generate()
+    message_id = uuid.uuid4().hex
+    with _redis_guard():
+        result = store.code_store(phone=phone, digest=code_digest(phone=phone, code=code), send_id=message_id)
+    if not result.stored:
+        raise TooManyRequests(
+            "Too many codes requested for this phone. Try again later.", retry_after=result.wait_ms / 1000
+        )
+    delay = random.uniform(settings.SMS_DELAY_MIN_SECONDS, settings.SMS_DELAY_MAX_SECONDS)
+    try:
+        deliver_sms.apply_async(
+            kwargs={
+                "message_id": message_id,
+                "phone": phone,
+                "sealed_code": seal(code),
+                "requested_at": datetime.now(UTC).isoformat(),
+            },
+            countdown=delay,
+        )
+    except (OperationalError, KombuError, redis.RedisError) as exc:
+        # No SMS will come: give the phone its cooldown and hourly slot back.
+        logger.warning("could not queue SMS %s: %s", message_id, exc)
+        with _redis_guard():
+            store.code_cancel(phone=phone, send_id=message_id)
+        raise ServiceUnavailable() from exc
+    return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_COOLDOWN_SECONDS)
+
+
+def otp_verify(*, phone: str, code: str) -> None:
+    """Return if the code is right (and burn it); raise InvalidCode / TooManyAttempts otherwise."""
+    with _redis_guard():
+        result = store.code_check(phone=phone, digest=code_digest(phone=phone, code=code))
+    if result.status == "verified":
+        return
+    if result.status == "burned":
+        raise TooManyAttempts(retry_after=result.wait_ms / 1000)
+    raise InvalidCode(details={"attempts_left": result.attempts_left})
+
+
+def inbox_messages(*, phone: str | None) -> list[dict]:
+    with _redis_guard():
+        return store.inbox_list(phone=phone)
+
+
+def redis_ready() -> bool:
+    try:
+        return store.ping()
+    except redis.RedisError:
+        return False

@@ -1,0 +1,211 @@
+"""The only module that touches Redis keys. Every operation is one round trip (a Lua script).
+
+Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay cluster-safe:
+  <prefix>{phone}:code      hash {h: HMAC hex, a: wrong attempts}, TTL = code lifetime
+  <prefix>{phone}:cooldown  exists while a resend is not allowed
+  <prefix>{phone}:sends     sorted set of send times (ms) in the last hour
+  <prefix>{phone}:inbox     dev inbox: newest-first JSON messages (inbox backend only)
+  <prefix>inbox             dev inbox: recent messages for all phones
+  <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+import redis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+HOUR_MS = 3_600_000
+DELIVERED_MARK_SECONDS = 86_400
+GLOBAL_INBOX_SIZE = 50
+
+# Milliseconds until this phone may be sent a new code (0 = now). Shared by both scripts.
+_NEXT_SEND_WAIT = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function next_send_wait(now, max_sends)
+  local wait = redis.call('PTTL', KEYS[2])
+  if wait < 0 then wait = 0 end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600000)
+  if redis.call('ZCARD', KEYS[3]) >= max_sends then
+    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+    wait = math.max(wait, tonumber(oldest[2]) + 3600000 - now)
+  end
+  return wait
+end
+"""
+
+# KEYS: code, cooldown, sends. ARGV: digest, ttl_ms, cooldown_ms, max_sends, send id.
+# Returns {1, 0} when stored, {0, wait_ms} when the phone must wait.
+_SEND = (
+    _NEXT_SEND_WAIT
+    + """
+local now = now_ms()
+local wait = next_send_wait(now, tonumber(ARGV[4]))
+if wait > 0 then return {0, wait} end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[3]) end
+redis.call('ZADD', KEYS[3], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[3], 3600000)
+return {1, 0}
+"""
+)
+
+# KEYS: code, cooldown, sends. ARGV: send id. Undoes a send whose SMS could not be queued.
+_CANCEL_SEND = """
+redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+"""
+
+# KEYS: code, cooldown, sends. ARGV: digest, max_attempts, max_sends.
+# Returns {1, 0} verified; {0, attempts_left} wrong/expired/unknown; {2, wait_ms} burned.
+_VERIFY = (
+    _NEXT_SEND_WAIT
+    + """
+local stored = redis.call('HMGET', KEYS[1], 'h', 'a')
+if not stored[1] then return {0, 0} end
+local max_attempts = tonumber(ARGV[2])
+if tonumber(stored[2]) >= max_attempts then
+  return {2, math.max(next_send_wait(now_ms(), tonumber(ARGV[3])), 1000)}
+end
+-- constant-time comparison of the two HMACs
+local a, b = stored[1], ARGV[1]
+local diff = 0
+if #a ~= #b then diff = 1 end
+for i = 1, #a do
+  diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i) or 0))
+end
+if diff == 0 then
+  redis.call('DEL', KEYS[1])
+  return {1, 0}
+end
+local used = redis.call('HINCRBY', KEYS[1], 'a', 1)
+return {0, math.max(max_attempts - used, 0)}
+"""
+)
+
+# KEYS: delivered mark, phone inbox, global inbox.
+# ARGV: message JSON, phone inbox size, global inbox size, inbox ttl_s, mark ttl_s.
+_INBOX_ADD = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[5]) then return 0 end
+for i = 2, 3 do
+  redis.call('LPUSH', KEYS[i], ARGV[1])
+  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[i]) - 1)
+  redis.call('EXPIRE', KEYS[i], ARGV[4])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    stored: bool
+    wait_ms: int
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    status: str  # "verified" | "invalid" | "burned"
+    attempts_left: int = 0
+    wait_ms: int = 0
+
+
+@cache
+def client() -> redis.Redis:
+    """One pooled client per process, short timeouts so a dead Redis fails fast (never a hang)."""
+    return redis.Redis.from_url(
+        settings.REDIS_URL,
+        db=settings.OTP_REDIS_DB,
+        socket_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=settings.REDIS_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 1),
+        health_check_interval=30,
+        decode_responses=True,
+    )
+
+
+@cache
+def _script(source: str):
+    return client().register_script(source)
+
+
+def _phone_keys(phone: str) -> list[str]:
+    base = f"{settings.OTP_KEY_PREFIX}{{{phone}}}"
+    return [f"{base}:code", f"{base}:cooldown", f"{base}:sends"]
+
+
+def code_store(*, phone: str, digest: str, send_id: str) -> SendResult:
+    stored, wait = _script(_SEND)(
+        keys=_phone_keys(phone),
+        args=[
+            digest,
+            settings.OTP_TTL_SECONDS * 1000,
+            settings.OTP_RESEND_COOLDOWN_SECONDS * 1000,
+            settings.OTP_MAX_SENDS_PER_HOUR,
+            send_id,
+        ],
+    )
+    return SendResult(stored=bool(stored), wait_ms=int(wait))
+
+
+def code_cancel(*, phone: str, send_id: str) -> None:
+    _script(_CANCEL_SEND)(keys=_phone_keys(phone), args=[send_id])
+
+
+def code_check(*, phone: str, digest: str) -> VerifyResult:
+    status, value = _script(_VERIFY)(
+        keys=_phone_keys(phone),
+        args=[digest, settings.OTP_MAX_ATTEMPTS, settings.OTP_MAX_SENDS_PER_HOUR],
+    )
+    if status == 1:
+        return VerifyResult(status="verified")
+    if status == 2:
+        return VerifyResult(status="burned", wait_ms=int(value))
+    return VerifyResult(status="invalid", attempts_left=int(value))
+
+
+def sms_mark_delivered(*, message_id: str) -> bool:
+    """True the first time a message id is marked; False if it was already delivered."""
+    key = f"{settings.OTP_KEY_PREFIX}sms:{message_id}"
+    return bool(client().set(key, "1", nx=True, ex=DELIVERED_MARK_SECONDS))
+
+
+def sms_unmark_delivered(*, message_id: str) -> None:
+    client().delete(f"{settings.OTP_KEY_PREFIX}sms:{message_id}")
+
+
+def inbox_add(*, message_id: str, phone: str, message: dict) -> bool:
+    """Store a delivered message in the dev inbox exactly once per message id."""
+    prefix = settings.OTP_KEY_PREFIX
+    added = _script(_INBOX_ADD)(
+        keys=[f"{prefix}sms:{message_id}", f"{prefix}{{{phone}}}:inbox", f"{prefix}inbox"],
+        args=[
+            json.dumps(message),
+            settings.SMS_INBOX_SIZE,
+            GLOBAL_INBOX_SIZE,
+            settings.SMS_INBOX_TTL_SECONDS,
+            DELIVERED_MARK_SECONDS,
+        ],
+    )
+    return bool(added)
+
+
+def inbox_list(*, phone: str | None) -> list[dict]:
+    prefix = settings.OTP_KEY_PREFIX
+    key = f"{prefix}{{{phone}}}:inbox" if phone else f"{prefix}inbox"
+    return [json.loads(item) for item in client().lrange(key, 0, -1)]
+
+
+def ping() -> bool:
+    return bool(client().ping())

@@ -1,0 +1,132 @@
+"""OTP service settings: everything comes from the environment (see infra/otp.env.example)."""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+APP_ENV = env.str("APP_ENV", default="development")
+PRODUCTION = APP_ENV == "production"
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _secret(name: str, dev_default: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} must be set when APP_ENV=production")
+    return dev_default
+
+
+SECRET_KEY = _secret("SECRET_KEY", "dev-only-otp-secret-key-not-for-production")
+OTP_SECRET = _secret("OTP_SECRET", "dev-only-otp-hmac-secret")
+OTP_SERVICE_TOKEN = _secret("OTP_SERVICE_TOKEN", "dev-otp-service-token")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "otp", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_yasg",
+    "codes",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+DATABASES: dict = {}  # the OTP service keeps everything in Redis
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "static/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
+
+# --- Redis: codes on one DB index, the Celery broker on another ---------------------------
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")
+OTP_REDIS_DB = env.int("OTP_REDIS_DB", default=0)
+OTP_KEY_PREFIX = env.str("OTP_KEY_PREFIX", default="otp:")
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+
+# --- One-time codes -----------------------------------------------------------------------
+OTP_LENGTH = env.int("OTP_LENGTH", default=4)
+OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
+OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+
+# --- SMS delivery -------------------------------------------------------------------------
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in {"console", "inbox"}:
+    raise ImproperlyConfigured("SMS_BACKEND must be 'console' or 'inbox'")
+SMS_DELAY_MIN_SECONDS = env.float("SMS_DELAY_MIN_SECONDS", default=1.0)
+SMS_DELAY_MAX_SECONDS = env.float("SMS_DELAY_MAX_SECONDS", default=2.0)
+SMS_INBOX_SIZE = env.int("SMS_INBOX_SIZE", default=10)
+SMS_INBOX_TTL_SECONDS = env.int("SMS_INBOX_TTL_SECONDS", default=600)
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    "socket_timeout": 2,
+    "socket_connect_timeout": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+# --- HTTP API -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["codes.auth.ServiceTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "svckit.errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SWAGGER_SETTINGS = {
+    "USE_SESSION_AUTH": False,
+    "SECURITY_DEFINITIONS": {
+        "ServiceToken": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "Bearer <OTP_SERVICE_TOKEN>",
+        }
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}
+
+if PRODUCTION:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
