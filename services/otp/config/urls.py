@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
@@ -24,7 +24,7 @@ urlpatterns = [
     path("inbox/", apis.inbox_page, name="inbox-page"),
     path("healthz", apis.healthz, name="healthz"),
     path("readyz", apis.readyz, name="readyz"),
-    path("schema.json", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    re_path(r"^schema\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema"),
     path("docs/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
 ]
 
