@@ -61,7 +61,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")
 OTP_REDIS_DB = env.int("OTP_REDIS_DB", default=0)
 OTP_KEY_PREFIX = env.str("OTP_KEY_PREFIX", default="otp:")
-REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.3)
 
 # --- One-time codes -----------------------------------------------------------------------
 OTP_LENGTH = env.int("OTP_LENGTH", default=4)
@@ -83,6 +83,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+    # Sweep for abandoned messages every few seconds (kombu's default is about every 100 s).
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=5),
+    "unacked_restore_throttle": 1,
     "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
     "socket_timeout": 2,
     "socket_connect_timeout": 1,
