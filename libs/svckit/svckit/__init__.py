@@ -1,1 +1,1 @@
-"""Small pieces shared by the OTP and core services (errors, phones, OpenAPI helpers)."""
+"""Small pieces shared by the OTP and core services (errors, phones, JSON parsing, OpenAPI helpers)."""

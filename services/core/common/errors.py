@@ -1,0 +1,16 @@
+"""Errors shared by the core's apps; app-specific ones live next to their services."""
+
+from svckit.errors import ApplicationError, ServiceUnavailable, TooManyRequests
+
+__all__ = ["ApplicationError", "InvalidPhone", "InvalidToken", "ServiceUnavailable", "TooManyRequests"]
+
+
+class InvalidPhone(ApplicationError):
+    code = "invalid_phone"
+    message = "Enter a valid phone number."
+
+
+class InvalidToken(ApplicationError):
+    code = "invalid_token"
+    message = "The refresh token is invalid, expired or already used."
+    status = 401

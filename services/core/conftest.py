@@ -1,0 +1,58 @@
+import copy
+import uuid
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from integrations.tests.fake_otp import FakeOtp
+from users.models import User
+from users.tests.factories import UserFactory
+from users.tokens import token_pair_issue
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_prefix():
+    """This run's throttle counters live under their own key prefix, removed at the end."""
+    caches = copy.deepcopy(django_settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"core-test-{uuid.uuid4().hex}"
+    caches["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = False  # a test must see Redis failing
+    with override_settings(CACHES=caches):
+        yield
+        cache.delete_pattern("*")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    cache.delete_pattern("*")
+    yield
+
+
+@pytest.fixture
+def fake_otp(settings):
+    with FakeOtp() as fake:
+        settings.OTP_SERVICE_URL = fake.url
+        yield fake
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db) -> User:
+    return UserFactory()
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access}")
+    return client
+
+
+@pytest.fixture
+def user_api(user) -> APIClient:
+    return client_for(user)

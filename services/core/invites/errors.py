@@ -1,0 +1,30 @@
+"""Why an invite code cannot be activated (rendered by svckit.errors.exception_handler)."""
+
+from svckit.errors import ApplicationError
+
+
+class InvalidInviteCode(ApplicationError):
+    code = "invalid_invite_code"
+    message = "An invite code is 6 letters and digits."
+
+
+class InviteCodeNotFound(ApplicationError):
+    code = "invite_code_not_found"
+    message = "No one has this invite code."
+    status = 404
+
+
+class OwnInviteCode(ApplicationError):
+    code = "own_invite_code"
+    message = "You cannot activate your own invite code."
+
+
+class ReferralCycle(ApplicationError):
+    code = "referral_cycle"
+    message = "This code belongs to someone you invited (directly or through others)."
+
+
+class InviteAlreadyActivated(ApplicationError):
+    code = "invite_already_activated"
+    message = "You have already activated an invite code."
+    status = 409

@@ -1,0 +1,71 @@
+"""Invite activation: a user may activate one other user's code, once, and never close a cycle.
+
+Referrals form a forest: `invited_by` points to the parent, and only a root (someone who has not
+activated a code yet) can ever gain a parent. Activating the code of `owner` hangs my tree under
+owner's tree, so the activation locks both trees' roots, me and root(owner), in id order:
+  * 20 concurrent activations by one user all queue on my row; the first wins, the rest see
+    invited_by set and get 409;
+  * two activations that together would close a cycle (A takes B's code while B takes A's) lock the
+    same two roots, so the second one sees the first one's edge and gets referral_cycle.
+The plain reads before the lock only order the error answers; every decision is re-checked under it.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from invites.codes import invite_code_normalize
+from invites.errors import InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
+from svckit.errors import ServiceUnavailable
+from users.models import User
+from users.selectors import referral_root_pk
+
+# Another activation can move root(owner) between our read and our lock; we then look again.
+ACTIVATE_ATTEMPTS = 5
+
+
+class _RootMoved(Exception):
+    pass
+
+
+def _activate_once(*, user_pk: int, code: str) -> None:
+    with transaction.atomic():
+        if User.objects.filter(pk=user_pk, invited_by__isnull=False).exists():
+            raise InviteAlreadyActivated()
+        owner_pk = User.objects.filter(invite_code=code).values_list("pk", flat=True).first()
+        if owner_pk is None:
+            raise InviteCodeNotFound()
+        if owner_pk == user_pk:
+            raise OwnInviteCode()
+        root_pk = referral_root_pk(pk=owner_pk)
+        if root_pk == user_pk:
+            raise ReferralCycle()
+
+        # ORDER BY + FOR UPDATE locks the rows in id order: no deadlock between two activations.
+        locked = dict(
+            User.objects.select_for_update()
+            .filter(pk__in=[user_pk, root_pk])
+            .order_by("pk")
+            .values_list("pk", "invited_by_id")
+        )
+        if locked.get(user_pk) is not None:
+            raise InviteAlreadyActivated()
+        if root_pk not in locked or locked[root_pk] is not None:
+            raise _RootMoved()  # owner's tree was just hung under another one
+
+        User.objects.filter(pk=user_pk).update(invited_by_id=owner_pk, invite_activated_at=timezone.now())
+        User.objects.filter(pk=owner_pk).update(referrals_count=F("referrals_count") + 1)
+
+
+def invite_activate(*, user: User, invite_code: str) -> User:
+    """Make the owner of `invite_code` the one who invited `user`; returns the updated user."""
+    code = invite_code_normalize(invite_code)
+    for _ in range(ACTIVATE_ATTEMPTS):
+        try:
+            _activate_once(user_pk=user.pk, code=code)
+        except _RootMoved:
+            continue
+        return User.objects.get(pk=user.pk)
+    raise ServiceUnavailable("Invite activation is busy. Try again.")

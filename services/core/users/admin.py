@@ -1,0 +1,71 @@
+"""Users in the admin: find them by phone (any format) or invite code, see who invited whom.
+
+Referral fields are read-only here: invite_activate is the only writer, so the denormalised
+referrals_count stays true. Users are deactivated, never deleted (their referrals point at them).
+Accounts appear at first sign-in; staff accounts come from `manage.py createsuperuser`.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from common.errors import InvalidPhone
+from common.phones import phone_normalize
+from users.models import User
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ("phone", "invite_code", "invited_by", "referrals_link", "invite_activated_at", "date_joined")
+    list_display_links = ("phone",)
+    list_filter = ("is_active", "is_staff")
+    list_select_related = ("invited_by",)
+    search_fields = ("phone", "invite_code")
+    search_help_text = "A phone (any format) or an invite code."
+    ordering = ("-date_joined",)
+    show_full_result_count = False
+    fields = (
+        "phone",
+        "invite_code",
+        "invited_by",
+        "invite_activated_at",
+        "referrals_link",
+        "date_joined",
+        "last_login",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+    )
+    readonly_fields = (
+        "phone",
+        "invite_code",
+        "invited_by",
+        "invite_activated_at",
+        "referrals_link",
+        "date_joined",
+        "last_login",
+    )
+    filter_horizontal = ("groups", "user_permissions")
+
+    @admin.display(description="referrals", ordering="referrals_count")
+    def referrals_link(self, user: User) -> str:
+        if not user.referrals_count:
+            return "0"
+        url = reverse("admin:users_user_changelist") + f"?invited_by__id__exact={user.pk}"
+        return format_html('<a href="{}">{}</a>', url, user.referrals_count)
+
+    def get_search_results(self, request, queryset, search_term):
+        # `8 999 123-45-67` finds +79991234567; lower-case invite codes match too (icontains).
+        try:
+            phone = phone_normalize(search_term)
+        except InvalidPhone:
+            return super().get_search_results(request, queryset, search_term)
+        return queryset.filter(phone=phone), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,135 @@
+"""Sign-in by phone: request a code, trade it for a JWT pair, refresh (rotating), log out."""
+
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.openapi import BAD_BODY_CODES, BODY_ERRORS, OTP_UNAVAILABLE, too_many
+from common.throttles import AuthIpThrottle
+from svckit.openapi import error_response
+from users import services, tokens
+from users.selectors import profile_get
+from users.serializers import (
+    CodeRequestSerializer,
+    CodeSentSerializer,
+    RefreshRequestSerializer,
+    SignInRequestSerializer,
+    SignInSerializer,
+    TokenPairSerializer,
+)
+
+INVALID_TOKEN = error_response("The refresh token is invalid, expired or already used.", "invalid_token")
+
+
+class PublicApi(APIView):
+    """No Bearer token needed (a stale one in the header is ignored, never a 401)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+
+class AuthCodeApi(PublicApi):
+    throttle_classes = [AuthIpThrottle]
+    throttle_scope = "code"
+
+    @swagger_auto_schema(
+        operation_id="auth_code",
+        operation_summary="Text a sign-in code to a phone (same answer whether or not it has an account)",
+        request_body=CodeRequestSerializer,
+        security=[],
+        responses={
+            202: CodeSentSerializer,
+            400: error_response("Not a phone number, or a malformed body.", "invalid_phone", *BAD_BODY_CODES),
+            **BODY_ERRORS,
+            429: too_many("Resend cooldown or hourly cap for this phone, or too many requests.", "too_many_requests"),
+            503: OTP_UNAVAILABLE,
+        },
+    )
+    def post(self, request):
+        serializer = CodeRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        phone = serializer.validated_data["phone"]
+        sent = services.auth_code_send(phone=phone)
+        return Response({"phone": phone, "expires_in": sent.expires_in, "resend_in": sent.resend_in}, status=202)
+
+
+class AuthTokenApi(PublicApi):
+    throttle_classes = [AuthIpThrottle]
+    throttle_scope = "token"
+
+    @swagger_auto_schema(
+        operation_id="auth_token",
+        operation_summary="Sign in with the code: the first sign-in creates the account",
+        request_body=SignInRequestSerializer,
+        security=[],
+        responses={
+            200: SignInSerializer,
+            400: error_response(
+                "Wrong or expired code, bad phone or malformed body.",
+                "invalid_code",
+                "invalid_phone",
+                *BAD_BODY_CODES,
+                details={"attempts_left": 4},
+            ),
+            403: error_response("The account is disabled.", "account_disabled"),
+            **BODY_ERRORS,
+            429: too_many(
+                "Too many wrong codes (request a new one), or too many requests.",
+                "too_many_attempts",
+                "too_many_requests",
+            ),
+            503: OTP_UNAVAILABLE,
+        },
+    )
+    def post(self, request):
+        serializer = SignInRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        signed_in = services.auth_token_sign_in(**serializer.validated_data)
+        body = {
+            "access": signed_in.access,
+            "refresh": signed_in.refresh,
+            "is_new_user": signed_in.is_new_user,
+            "profile": profile_get(user=signed_in.user),
+        }
+        return Response(SignInSerializer(body).data)
+
+
+class TokenRefreshApi(PublicApi):
+    @swagger_auto_schema(
+        operation_id="auth_token_refresh",
+        operation_summary="Trade a refresh token for a new pair; the one sent is used up (rotation)",
+        request_body=RefreshRequestSerializer,
+        security=[],
+        responses={
+            200: TokenPairSerializer,
+            400: error_response("Malformed body.", *BAD_BODY_CODES),
+            401: INVALID_TOKEN,
+            **BODY_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = RefreshRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = tokens.token_refresh(refresh=serializer.validated_data["refresh"])
+        return Response(TokenPairSerializer(pair).data)
+
+
+class LogoutApi(PublicApi):
+    @swagger_auto_schema(
+        operation_id="auth_logout",
+        operation_summary="Revoke a refresh token (access tokens expire on their own within minutes)",
+        request_body=RefreshRequestSerializer,
+        security=[],
+        responses={
+            204: "Logged out.",
+            400: error_response("Malformed body.", *BAD_BODY_CODES),
+            401: INVALID_TOKEN,
+            **BODY_ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = RefreshRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens.token_revoke(refresh=serializer.validated_data["refresh"])
+        return Response(status=204)

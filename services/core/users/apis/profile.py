@@ -1,0 +1,42 @@
+"""The signed-in user's profile and the full list of their referrals."""
+
+from drf_yasg.utils import swagger_auto_schema
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from common.openapi import UNAUTHORIZED
+from svckit.openapi import error_response
+from users.selectors import profile_get, referrals_page
+from users.serializers import ProfileSerializer, ReferralsPageSerializer, ReferralsQuerySerializer
+
+
+class ProfileApi(APIView):
+    @swagger_auto_schema(
+        operation_id="profile_get",
+        operation_summary="My profile: my invite code, the code I activated, my newest referrals",
+        responses={200: ProfileSerializer, 401: UNAUTHORIZED},
+    )
+    def get(self, request):
+        return Response(ProfileSerializer(profile_get(user=request.user)).data)
+
+
+class ReferralsApi(APIView):
+    @swagger_auto_schema(
+        operation_id="profile_referrals",
+        operation_summary="Everyone who activated my code, newest first, page by page (follow `next`)",
+        query_serializer=ReferralsQuerySerializer,
+        responses={
+            200: ReferralsPageSerializer,
+            400: error_response("A bad cursor or limit.", "invalid_cursor", "validation_error"),
+            401: UNAUTHORIZED,
+        },
+    )
+    def get(self, request):
+        query = ReferralsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = referrals_page(user=request.user, **query.validated_data)
+        next_url = None
+        if page.next_cursor:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+        return Response(ReferralsPageSerializer({"results": page.results, "next": next_url}).data)

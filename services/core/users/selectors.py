@@ -1,0 +1,112 @@
+"""Reads about users and their referrals, each a fixed, small number of indexed queries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Q
+
+from svckit.errors import ApplicationError
+from users.models import User
+
+PROFILE_REFERRALS = 100
+REFERRALS_PAGE_MAX = 100
+NEWEST_FIRST = ("-invite_activated_at", "-id")  # served by the user_referrals_idx index
+MAX_CHAIN = 100_000  # a guard for the root walk; the referral forest never has a cycle
+
+
+class InvalidCursor(ApplicationError):
+    code = "invalid_cursor"
+    message = "The cursor is not valid; start again without it."
+
+
+@dataclass(frozen=True)
+class Profile:
+    phone: str
+    invite_code: str
+    activated_invite_code: str | None
+    referrals: list[str]
+    referrals_count: int
+    date_joined: datetime
+
+
+@dataclass(frozen=True)
+class Referral:
+    phone: str
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralsPage:
+    results: list[Referral]
+    next_cursor: str | None
+
+
+def _referrals(user_pk: int):
+    return User.objects.filter(invited_by_id=user_pk).order_by(*NEWEST_FIRST)
+
+
+def profile_get(*, user: User) -> Profile:
+    """Two queries: my row with my inviter's code (a join), then my newest referrals."""
+    me = User.objects.filter(pk=user.pk).values(
+        "phone", "invite_code", "referrals_count", "date_joined", "invited_by__invite_code"
+    )[0]
+    phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS])
+    return Profile(
+        phone=me["phone"],
+        invite_code=me["invite_code"],
+        activated_invite_code=me["invited_by__invite_code"],
+        referrals=phones,
+        referrals_count=me["referrals_count"],
+        date_joined=me["date_joined"],
+    )
+
+
+def _cursor_encode(activated_at: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{activated_at.isoformat()}|{pk}".encode()).decode()
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        activated_at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        moment = datetime.fromisoformat(activated_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime")
+        return moment, int(pk)
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise InvalidCursor() from exc
+
+
+def referrals_page(*, user: User, cursor: str | None = None, limit: int = 50) -> ReferralsPage:
+    """Keyset pagination, newest first: one index range scan per page, however deep."""
+    limit = max(1, min(limit, REFERRALS_PAGE_MAX))
+    rows = _referrals(user.pk)
+    if cursor:
+        activated_at, pk = _cursor_decode(cursor)
+        rows = rows.filter(Q(invite_activated_at__lt=activated_at) | Q(invite_activated_at=activated_at, pk__lt=pk))
+    found = list(rows.values_list("phone", "invite_activated_at", "pk")[: limit + 1])
+    page = [Referral(phone=phone, activated_at=at) for phone, at, _ in found[:limit]]
+    next_cursor = _cursor_encode(found[limit - 1][1], found[limit - 1][2]) if len(found) > limit else None
+    return ReferralsPage(results=page, next_cursor=next_cursor)
+
+
+def referral_root_pk(*, pk: int) -> int | None:
+    """Walk invited_by up from user `pk` (a recursive CTE, one query) to the root of its tree."""
+    table = connection.ops.quote_name(User._meta.db_table)
+    sql = f"""
+        WITH RECURSIVE chain (id, invited_by_id, depth) AS (
+            SELECT id, invited_by_id, 0 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT u.id, u.invited_by_id, c.depth + 1 FROM {table} u JOIN chain c ON u.id = c.invited_by_id
+            WHERE c.depth < %s
+        )
+        SELECT id FROM chain WHERE invited_by_id IS NULL
+    """  # noqa: S608 - the table name comes from the model, never from input
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk, MAX_CHAIN])
+        row = cursor.fetchone()
+    return row[0] if row else None

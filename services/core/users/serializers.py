@@ -1,0 +1,63 @@
+from rest_framework import serializers
+
+from common.fields import PhoneField, StringField
+from users.selectors import REFERRALS_PAGE_MAX
+
+
+class CodeRequestSerializer(serializers.Serializer):
+    phone = PhoneField()
+
+
+class CodeSentSerializer(serializers.Serializer):
+    phone = serializers.CharField(help_text="The number in E.164: the account it signs in to")
+    expires_in = serializers.IntegerField(help_text="Seconds the code stays valid")
+    resend_in = serializers.IntegerField(help_text="Seconds until a new code may be requested")
+
+
+class SignInRequestSerializer(serializers.Serializer):
+    phone = PhoneField()
+    code = StringField(max_length=16, help_text="The digits from the SMS")
+
+
+class ProfileSerializer(serializers.Serializer):
+    phone = serializers.CharField(help_text="E.164")
+    invite_code = serializers.CharField(help_text="My code: 6 characters others can activate")
+    activated_invite_code = serializers.CharField(
+        allow_null=True, help_text="The code I activated (my inviter's); null until then"
+    )
+    referrals = serializers.ListField(
+        child=serializers.CharField(), help_text="Phones of the users who activated my code, newest first, at most 100"
+    )
+    referrals_count = serializers.IntegerField(help_text="How many users activated my code")
+    date_joined = serializers.DateTimeField()
+
+
+class SignInSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="JWT access token: `Authorization: Bearer <access>`")
+    refresh = serializers.CharField(help_text="JWT refresh token, single-use")
+    is_new_user = serializers.BooleanField(help_text="True when this sign-in created the account")
+    profile = ProfileSerializer()
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = StringField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text="The new refresh token; the one sent is now used up")
+
+
+class ReferralsQuerySerializer(serializers.Serializer):
+    cursor = serializers.CharField(required=False, max_length=256, help_text="From the previous page's `next`")
+    limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=REFERRALS_PAGE_MAX)
+
+
+class ReferralSerializer(serializers.Serializer):
+    phone = serializers.CharField()
+    activated_at = serializers.DateTimeField(help_text="When they activated my code")
+
+
+class ReferralsPageSerializer(serializers.Serializer):
+    results = ReferralSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page's URL; null on the last page")

@@ -1,0 +1,72 @@
+"""Signing in: the first successful sign-in creates the account (and its invite code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+from integrations import otp_client
+from svckit.errors import ApplicationError
+from users import tokens
+from users.models import User
+
+# A new user can lose an INSERT race on its phone (a concurrent first sign-in) or, once in about
+# a billion, on its invite code; either way the next round sees the winner or draws a new code.
+CREATE_ATTEMPTS = 5
+
+
+class AccountDisabled(ApplicationError):
+    code = "account_disabled"
+    message = "This account has been disabled."
+    status = 403
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    is_new_user: bool
+
+
+@dataclass(frozen=True)
+class TokenSignIn:
+    user: User
+    is_new_user: bool
+    access: str
+    refresh: str
+
+
+def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
+    """Exactly one user per phone, however many first sign-ins race (the unique index decides)."""
+    for _ in range(CREATE_ATTEMPTS):
+        user = User.objects.filter(phone=phone).first()
+        if user is not None:
+            return user, False
+        try:
+            with transaction.atomic():  # a savepoint, so a lost race leaves any outer transaction usable
+                return User.objects.create_user(phone), True
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not create a user for {phone} in {CREATE_ATTEMPTS} attempts")
+
+
+def auth_code_send(*, phone: str) -> otp_client.CodeSent:
+    """Text a sign-in code. Never reads the database: the answer must not reveal whether
+    the phone has an account."""
+    return otp_client.otp_code_send(phone=phone)
+
+
+def auth_sign_in(*, phone: str, code: str) -> SignIn:
+    """Check the one-time code with the OTP service, then get or create the account."""
+    otp_client.otp_code_verify(phone=phone, code=code)
+    user, created = user_get_or_create_by_phone(phone=phone)
+    if not user.is_active:
+        raise AccountDisabled()
+    return SignIn(user=user, is_new_user=created)
+
+
+def auth_token_sign_in(*, phone: str, code: str) -> TokenSignIn:
+    """The API's sign-in: as auth_sign_in, plus a JWT pair."""
+    signed_in = auth_sign_in(phone=phone, code=code)
+    pair = tokens.token_pair_issue(user=signed_in.user)
+    return TokenSignIn(user=signed_in.user, is_new_user=signed_in.is_new_user, access=pair.access, refresh=pair.refresh)

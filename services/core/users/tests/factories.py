@@ -1,0 +1,38 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from invites.codes import invite_code_generate
+from users.models import User
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+
+    phone = factory.Sequence(lambda n: f"+7999{n:07d}")
+    invite_code = factory.LazyFunction(invite_code_generate)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class.objects.create_user(*args, **kwargs)
+
+
+def referrals_make(inviter: User, count: int) -> list[User]:
+    """`count` users who activated `inviter`'s code, one second apart (newest last), in two queries."""
+    start = timezone.now() - timedelta(days=1)
+    users = [
+        User(
+            phone=f"+7998{inviter.pk % 1000:03d}{n:04d}",
+            invite_code=invite_code_generate(),
+            invited_by=inviter,
+            invite_activated_at=start + timedelta(seconds=n),
+        )
+        for n in range(count)
+    ]
+    User.objects.bulk_create(users)
+    User.objects.filter(pk=inviter.pk).update(referrals_count=count)
+    inviter.refresh_from_db()
+    return users
