@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from svckit.phones import InvalidPhone, strict_e164
@@ -5,8 +6,10 @@ from svckit.phones import InvalidPhone, strict_e164
 
 class E164PhoneField(serializers.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 64)
+        kwargs.setdefault("max_length", 16)
         kwargs.setdefault("help_text", "E.164, e.g. +79991234567")
+        # Documents the format in the schema; strict_e164 below is the real check.
+        kwargs.setdefault("validators", [RegexValidator(r"^\+[1-9][0-9]{6,14}$", code="invalid_phone")])
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -56,7 +56,12 @@ def _deliver(message_id: str, phone: str, code: str) -> bool:
     from codes.sealing import seal
 
     return deliver_sms.apply(
-        kwargs={"message_id": message_id, "phone": phone, "sealed_code": seal(code), "requested_at": "2026-01-01"}
+        kwargs={
+            "message_id": message_id,
+            "phone": phone,
+            "sealed_code": seal(code),
+            "requested_at": "2026-01-01T00:00:00+00:00",
+        }
     ).get()
 
 
@@ -83,7 +88,12 @@ def test_console_backend_logs_one_line_per_sms_and_keeps_no_inbox(settings, phon
 
 def test_a_tampered_payload_is_dropped(inbox_backend, phone):
     result = deliver_sms.apply(
-        kwargs={"message_id": "bad-" + phone, "phone": phone, "sealed_code": "not-a-token", "requested_at": "x"}
+        kwargs={
+            "message_id": "bad-" + phone,
+            "phone": phone,
+            "sealed_code": "not-a-token",
+            "requested_at": "2026-01-01T00:00:00+00:00",
+        }
     ).get()
     assert result is False
     assert store.inbox_list(phone=phone) == []
