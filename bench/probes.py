@@ -1,0 +1,113 @@
+"""Memory and CPU of the stack, sampled with psutil while a scenario runs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import psutil
+
+GROUPS = ("app", "postgres", "redis")
+
+
+def stack_processes(leaders: list[int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
+    """Every process of the stack: the ones the driver started and their children (gunicorn masters
+    and workers, the Celery worker), the PostgreSQL backends serving the bench database, and the
+    Redis server (shared with whatever else uses it: reported, not hidden)."""
+    groups: dict[str, list[psutil.Process]] = {name: [] for name in GROUPS}
+    for pid in leaders:
+        try:
+            leader = psutil.Process(pid)
+            groups["app"] += [leader, *leader.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+    redis_port = urlsplit(redis_url).port or 6379
+    for candidate in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(filter(None, candidate.info["cmdline"] or [])).strip()
+        if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
+            groups["postgres"].append(candidate)
+        elif (candidate.info["name"] or "").startswith("redis-server") and cmdline.endswith(f":{redis_port}"):
+            groups["redis"].append(candidate)
+    return groups
+
+
+def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
+    """Per group: RSS and PSS in MB (PSS shares a page among the processes mapping it, so PostgreSQL's
+    shared buffers count once), CPU seconds per pid (for deltas), and each process."""
+    result = {}
+    for name, processes in groups.items():
+        rss = pss = 0
+        cpu: dict[int, float] = {}
+        detail = []
+        for process in processes:
+            try:
+                with process.oneshot():
+                    memory = process.memory_full_info()
+                    times = process.cpu_times()
+                    label = " ".join(filter(None, process.cmdline()))[:80]
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+            rss += memory.rss
+            pss += memory.pss
+            cpu[process.pid] = times.user + times.system
+            detail.append({"pid": process.pid, "rss_mb": round(memory.rss / 2**20, 1), "command": label})
+        result[name] = {"rss_mb": rss / 2**20, "pss_mb": pss / 2**20, "processes": len(cpu), "cpu": cpu}
+        result[name]["detail"] = detail
+    return result
+
+
+def cpu_seconds(before: dict, after: dict) -> float:
+    """CPU used between two snapshots by the processes alive at the second one."""
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def total_rss(shot: dict[str, dict]) -> float:
+    return sum(group["rss_mb"] for group in shot.values())
+
+
+class Sampler:
+    """Samples the stack every `interval` seconds in a thread; keeps the peak total RSS."""
+
+    def __init__(self, find: Callable[[], dict[str, list[psutil.Process]]], interval: float = 0.5) -> None:
+        self.find = find
+        self.interval = interval
+        self.peak: dict[str, dict] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            shot = snapshot(self.find())
+            if self.peak is None or total_rss(shot) > total_rss(self.peak):
+                self.peak = shot
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores), to tell our load from others'."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
+
+
+def memory_summary(shot: dict[str, dict]) -> dict:
+    groups = {
+        name: {
+            "rss_mb": round(group["rss_mb"], 1),
+            "pss_mb": round(group["pss_mb"], 1),
+            "processes": group["processes"],
+            "detail": group["detail"],
+        }
+        for name, group in shot.items()
+    }
+    return groups | {
+        "total_rss_mb": round(total_rss(shot), 1),
+        "total_pss_mb": round(sum(group["pss_mb"] for group in shot.values()), 1),
+    }

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""`make bench`: start a production-like stack on loopback, load it with locust, report.
+
+Each scenario of issue 7 runs in its own headless locust process (bench/locustfile.py) with bounded
+users, run time and request count. The stack is stopped whatever happens (Ctrl-C included).
+Writes var/bench/results.json and var/bench/latency.png; logs in var/bench/logs/.
+
+    python bench/run.py [--quick] [--only healthz,code,...] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import probes  # noqa: E402
+import report  # noqa: E402
+from stack import BENCH_DB, ROOT, Stack  # noqa: E402
+
+OUT = ROOT / "var" / "bench"
+PROFILE_PHONE = "+79990000001"  # the user seeded with 10,000 referrals
+REFERRALS = 10_000
+JOURNEY = "journey: code → SMS → sign-in → profile → invite"
+PROFILE = "GET /api/v1/profile/ (10k referrals)"
+MAX_REQUESTS = 500_000  # a hard bound per scenario, far above what 2 cores serve in its run time
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    user_class: str
+    users: int
+    main: str  # the request name the scenario's first row reports
+    seconds: float = 20  # measured, after the warm-up
+    warmup: float = 3
+    spawn_rate: float = 50
+
+
+def scenarios(seconds: float, users: int) -> list[Scenario]:
+    return [
+        Scenario("healthz", "1. GET /healthz (floor)", "HealthzUser", users, "GET /healthz", seconds),
+        Scenario(
+            "code", "2. POST /auth/code/ (fresh phone)", "CodeRequestUser", users, "POST /api/v1/auth/code/", seconds
+        ),
+        Scenario("journey", "3. journey code→SMS→token→profile→invite", "JourneyUser", users, JOURNEY, seconds * 1.5),
+        Scenario("profile", "4. GET /profile/ (10k referrals)", "ProfileUser", users, PROFILE, seconds),
+        Scenario(
+            "delivery",
+            "5. delivery lag, 1000 codes in 1 s",
+            "DeliveryLagUser",
+            users=1000,
+            main="delivery lag: code request → inbox",
+            seconds=0,
+            warmup=0,
+            spawn_rate=1000,
+        ),
+    ]
+
+
+def run_scenario(stack: Stack, scenario: Scenario) -> dict:
+    samples_path = OUT / "raw" / f"{scenario.key}.json"
+    samples_path.parent.mkdir(parents=True, exist_ok=True)
+    samples_path.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "OTP_URL": stack.otp_url,
+        "OTP_SERVICE_TOKEN": stack.service_token,
+        "BENCH_PROFILE_PHONE": PROFILE_PHONE,
+        "BENCH_SAMPLES": str(samples_path),
+        "BENCH_WARMUP": str(scenario.warmup),
+        "BENCH_MAX_REQUESTS": str(MAX_REQUESTS),
+        "BENCH_LAG_RATE": "1000",
+    }
+    # The delivery scenario ends itself once every code is found or given up on (15 s each).
+    run_time = scenario.warmup + scenario.seconds if scenario.seconds else 60
+    command = [
+        str(Path(sys.executable).parent / "locust"),
+        *("-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary"),
+        *("--host", stack.core_url, "-u", str(scenario.users), "-r", str(scenario.spawn_rate)),
+        *("-t", f"{run_time:.0f}s", "--stop-timeout", "5", "--loglevel", "WARNING"),
+        scenario.user_class,
+    ]
+    log = open(OUT / "logs" / f"locust-{scenario.key}.log", "w")  # noqa: SIM115
+    find = lambda: probes.stack_processes(stack.pids(), stack.redis_url, BENCH_DB)  # noqa: E731
+    before, busy_before, started = probes.snapshot(find()), probes.system_busy_seconds(), time.monotonic()
+    with probes.Sampler(find) as sampler:
+        locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        locust_process = psutil.Process(locust.pid)
+        locust_cpu = 0.0
+        try:
+            while locust.poll() is None and time.monotonic() - started < run_time + 90:
+                try:
+                    times = locust_process.cpu_times()
+                    locust_cpu = times.user + times.system
+                except psutil.NoSuchProcess:
+                    pass
+                time.sleep(0.5)
+        finally:
+            if locust.poll() is None:
+                os.killpg(locust.pid, signal.SIGKILL)
+            locust.wait()
+    elapsed = time.monotonic() - started
+    after, busy = probes.snapshot(find()), probes.system_busy_seconds() - busy_before
+    if not samples_path.exists():
+        raise RuntimeError(f"locust wrote no samples for {scenario.key}; see {log.name}")
+    raw = json.loads(samples_path.read_text())["requests"]
+    cpu = {name: probes.cpu_seconds(before[name]["cpu"], after[name]["cpu"]) for name in probes.GROUPS}
+    cpu["locust"] = locust_cpu
+    cpu["other"] = max(0.0, busy - sum(cpu.values()))
+    names = [scenario.main, *sorted(name for name in raw if name != scenario.main)]
+    return {
+        "title": scenario.title,
+        "users": scenario.users,
+        "locust_exit_code": locust.returncode,
+        "rows": [report.row(name, raw[name], users=scenario.users) for name in names if name in raw],
+        "cpu_percent": {name: round(100 * value / elapsed, 1) for name, value in cpu.items()},
+        "peak_memory": probes.memory_summary(sampler.peak or after),
+        "_peak": sampler.peak or after,
+    }
+
+
+def wait_for_sms_backlog(stack: Stack, timeout: float = 60) -> float:
+    """Let the worker deliver what the last scenario queued, so it does not slow the next one."""
+    started = time.monotonic()
+    while stack.sms_backlog() and time.monotonic() - started < timeout:
+        time.sleep(0.5)
+    return round(time.monotonic() - started, 1)
+
+
+def smoke_test(stack: Stack) -> None:
+    """One code through the core, the OTP service and the worker to the inbox: the path works."""
+    phone = "+79990000002"
+    requests.post(f"{stack.core_url}/api/v1/auth/code/", json={"phone": phone}, timeout=10).raise_for_status()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        if requests.get(f"{stack.otp_url}/v1/inbox/", params={"phone": phone}, timeout=5).json()["messages"]:
+            return
+    raise RuntimeError("the smoke test's SMS never reached the inbox: is the Celery worker running?")
+
+
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
+def git_commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20, help="measured seconds per scenario (default 20)")
+    parser.add_argument("--users", type=int, default=50, help="concurrent users in scenarios 1-4 (default 50)")
+    parser.add_argument("--quick", action="store_true", help="5 s per scenario: to check the harness, not to measure")
+    parser.add_argument("--only", help="comma-separated scenarios: healthz,code,journey,profile,delivery")
+    args = parser.parse_args()
+    chosen = scenarios(5 if args.quick else args.seconds, args.users)
+    if args.only:
+        keys = set(args.only.split(","))
+        chosen = [s for s in chosen if s.key in keys]
+
+    (OUT / "logs").mkdir(parents=True, exist_ok=True)
+    stack = Stack(logs=OUT / "logs")
+    stack.check_servers()
+    signal.signal(signal.SIGTERM, _interrupt)
+    results: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "commit": git_commit(),
+        "tuning": stack.tuning(),
+        "scenarios": {},
+    }
+    memory: dict = {}
+    exit_code = 0
+    try:
+        print(f"bench: fresh database {BENCH_DB}, stack on {stack.core_url} (core) and {stack.otp_url} (OTP)")
+        stack.reset_database()
+        stack.start()
+        stack.wait_ready()
+        smoke_test(stack)
+        print("bench:", stack.run_core_command("seed_referrals", "--phone", PROFILE_PHONE, "--count", str(REFERRALS)))
+        wait_for_sms_backlog(stack)
+        time.sleep(2)
+        rest = probes.snapshot(probes.stack_processes(stack.pids(), stack.redis_url, BENCH_DB))
+        memory["rest"] = probes.memory_summary(rest)
+        peak = rest
+        for scenario in chosen:
+            print(f"bench: {scenario.title} ...", flush=True)
+            result = run_scenario(stack, scenario)
+            result["sms_backlog_drained_s"] = wait_for_sms_backlog(stack)
+            scenario_peak = result.pop("_peak")
+            if probes.total_rss(scenario_peak) > probes.total_rss(peak):
+                peak = scenario_peak
+            results["scenarios"][scenario.key] = result
+        memory["peak"] = probes.memory_summary(peak)
+    except KeyboardInterrupt:
+        print("bench: interrupted; stopping the stack", file=sys.stderr)
+        exit_code = 130
+    except RuntimeError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        exit_code = 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+        stack.stop()
+        stack.clean_redis()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    results["memory"] = memory
+    results["targets"] = report.targets(results["scenarios"], memory)
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    report.write_json(OUT / "results.json", results)
+    if results["scenarios"]:
+        report.plot(OUT / "latency.png", results["scenarios"])
+        print()
+        print(report.table(results["scenarios"]))
+    if memory:
+        print()
+        for moment, shot in memory.items():
+            groups = {k: v for k, v in shot.items() if not k.startswith("total_")}
+            parts = ", ".join(f"{k} {v['rss_mb']:.0f} MB ({v['processes']})" for k, v in groups.items())
+            print(
+                f"stack memory {moment}: RSS {shot['total_rss_mb']:.0f} MB = {parts}; "
+                f"PSS {shot['total_pss_mb']:.0f} MB (shared pages counted once)"
+            )
+    print()
+    print(report.targets_text(results["targets"]))
+    print(f"\nwritten: {OUT / 'results.json'}, {OUT / 'latency.png'}")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
