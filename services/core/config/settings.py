@@ -46,11 +46,13 @@ INSTALLED_APPS = [
     "drf_yasg",
     "users",
     "invites",
+    "web",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the pages' language: cookie (the switch), else Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -77,7 +79,9 @@ AUTH_USER_MODEL = "users.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "web" / "locale"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 # --- Files: var/ holds the embedded SQLite database and collected static files ------------------
@@ -161,6 +165,16 @@ SWAGGER_SETTINGS = {
     },
     "SECURITY_REQUIREMENTS": [{"Bearer": []}],
 }
+
+# --- Web pages (web/): session sign-in with CSRF; the API keeps JWT ---------------------------
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:profile"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Secure cookies need HTTPS in front of gunicorn: on by default in production.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
+# The OTP service's dev SMS inbox page, linked from the code page; empty hides the link.
+DEV_SMS_INBOX_URL = env.str("DEV_SMS_INBOX_URL", default="" if PRODUCTION else "http://127.0.0.1:8001/inbox/")
 
 LOGGING = {
     "version": 1,

@@ -28,11 +28,13 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the pages' language switch
+    path("", include("web.urls")),
 ]
 
-# Errors outside DRF views answer in the JSON envelope too. The web pages (services/core/web), once
-# added, will want HTML error pages: switch these to handlers that pick HTML or JSON by path.
+# Errors outside DRF views answer in the JSON envelope too; 404 and 500 are HTML pages for the web
+# pages and stay JSON under /api/ (web.handlers picks by path).
 handler400 = "svckit.errors.json_400"
 handler403 = "svckit.errors.json_403"
-handler404 = "svckit.errors.json_404"
-handler500 = "svckit.errors.json_500"
+handler404 = "web.handlers.page_not_found"
+handler500 = "web.handlers.server_error"

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login_phone, name="login"),
+    path("login/code/", views.login_code, name="login-code"),
+    path("login/resend/", views.login_resend, name="login-resend"),
+    path("profile/", views.profile, name="profile"),
+    path("logout/", views.logout_view, name="logout"),
+]

@@ -1,0 +1,122 @@
+"""The web pages. Like the API views, each one checks the form, calls the core's services and
+selectors, and renders the result: the rules live in those services, never here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from common.phones import phone_normalize
+from invites.services import invite_activate
+from svckit.errors import ApplicationError
+from users import selectors, services
+from web import pending, throttling
+from web.error_messages import error_message
+from web.forms import CodeForm, InviteCodeForm, PhoneForm
+
+
+@require_GET
+def home(request):
+    return redirect("web:profile" if request.user.is_authenticated else "web:login")
+
+
+@require_http_methods(["GET", "POST"])
+def login_phone(request):
+    form = PhoneForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            throttling.code_check(request)
+            phone = phone_normalize(form.cleaned_data["phone"])
+            sent = services.auth_code_send(phone=phone)
+        except ApplicationError as error:
+            form.add_error("phone" if error.code == "invalid_phone" else None, error_message(error))
+        else:
+            pending.start(request, phone=phone, resend_in=sent.resend_in)
+            return redirect("web:login-code")
+    return render(request, "web/login.html", {"form": form})
+
+
+def _code_page(request, form: CodeForm):
+    context = {
+        "form": form,
+        "phone": pending.phone(request),
+        "resend_in": pending.resend_in(request),
+        "inbox_url": settings.DEV_SMS_INBOX_URL,
+    }
+    return render(request, "web/login_code.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def login_code(request):
+    phone = pending.phone(request)
+    if phone is None:
+        return redirect("web:login")
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            throttling.token_check(request)
+            signed_in = services.auth_sign_in(phone=phone, code=form.cleaned_data["code"])
+        except ApplicationError as error:
+            form.add_error("code" if error.code == "invalid_code" else None, error_message(error))
+        else:
+            login(request, signed_in.user)  # a new session key: a planted session id is worthless
+            pending.clear(request)
+            return redirect("web:profile")
+    return _code_page(request, form)
+
+
+@require_POST
+def login_resend(request):
+    phone = pending.phone(request)
+    if phone is None:
+        return redirect("web:login")
+    try:
+        throttling.code_check(request)
+        sent = services.auth_code_send(phone=phone)
+    except ApplicationError as error:
+        if error.code == "too_many_requests" and error.retry_after:
+            pending.wait(request, seconds=error.retry_after)
+        messages.error(request, error_message(error))
+    else:
+        pending.start(request, phone=phone, resend_in=sent.resend_in)
+        messages.success(request, _("A new code is on its way."))
+    return redirect("web:login-code")
+
+
+def _profile_page(request, form: InviteCodeForm):
+    profile = selectors.profile_get(user=request.user)
+    cursor = request.GET.get("cursor") or None
+    try:
+        referrals = selectors.referrals_page(user=request.user, cursor=cursor, limit=selectors.PROFILE_REFERRALS)
+    except selectors.InvalidCursor:
+        cursor, referrals = None, selectors.referrals_page(user=request.user, limit=selectors.PROFILE_REFERRALS)
+    context = {"profile": profile, "form": form, "referrals": referrals, "cursor": cursor}
+    return render(request, "web/profile.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    form = InviteCodeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            throttling.invite_check(request)
+            invite_activate(user=request.user, invite_code=form.cleaned_data["invite_code"])
+        except ApplicationError as error:
+            form.add_error("invite_code", error_message(error))
+        else:
+            messages.success(request, _("Invite code activated."))
+            return redirect("web:profile")
+    return _profile_page(request, form)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("web:login")
