@@ -9,8 +9,7 @@ from rest_framework.test import APIClient
 
 from integrations.tests.fake_otp import FakeOtp
 from users.models import User
-from users.tests.factories import UserFactory
-from users.tokens import token_pair_issue
+from users.tests.factories import UserFactory, client_for
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,12 +44,6 @@ def api():
 @pytest.fixture
 def user(db) -> User:
     return UserFactory()
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access}")
-    return client
 
 
 @pytest.fixture

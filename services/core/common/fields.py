@@ -24,9 +24,14 @@ class PhoneField(StringField):
     wrong_type_message = InvalidPhone.message
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("allow_blank", True)  # so "" is invalid_phone too, like any other non-number
         kwargs.setdefault("help_text", "Any common format, e.g. 89991234567 or +7 (999) 123-45-67")
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        # CharField answers "" for a blank string without calling to_internal_value.
+        if isinstance(data, str) and not data.strip():
+            raise serializers.ValidationError(InvalidPhone.message, code=InvalidPhone.code)
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         try:

@@ -1,5 +1,6 @@
 """Core service settings: everything comes from the environment (see infra/core.env.example)."""
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -90,6 +91,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 # gunicorn serves admin/Swagger assets itself, straight from the apps: no collectstatic step needed.
 WHITENOISE_USE_FINDERS = True
+with contextlib.suppress(OSError):  # whitenoise warns on every start while STATIC_ROOT is missing
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # --- Database: PostgreSQL from DATABASE_URL; `make run` without it uses SQLite in var/ ----------
 if env.str("DATABASE_URL", default=""):
@@ -165,6 +168,7 @@ SWAGGER_SETTINGS = {
     },
     "SECURITY_REQUIREMENTS": [{"Bearer": []}],
 }
+SWAGGER_USE_COMPAT_RENDERERS = False
 
 # --- Web pages (web/): session sign-in with CSRF; the API keeps JWT ---------------------------
 LOGIN_URL = "web:login"

@@ -22,7 +22,7 @@ schema_view = get_schema_view(
 urlpatterns = [
     path("api/v1/", include("users.urls")),
     path("api/v1/", include("invites.urls")),
-    re_path(r"^api/schema(?P<format>\.json)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
+    re_path(r"^api/schema\.(?P<format>json)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
     path("api/docs/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
     path("api/redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),
     path("healthz", health.healthz, name="healthz"),

@@ -16,7 +16,13 @@ class PhoneForm(forms.Form):
         max_length=64,
         error_messages={"required": _("Enter your phone number."), "max_length": _("Enter a valid phone number.")},
         widget=forms.TextInput(
-            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel", "autofocus": True, "placeholder": "+7"}
+            attrs={
+                "type": "tel",
+                "inputmode": "tel",
+                "autocomplete": "tel",
+                "autofocus": True,
+                "placeholder": "+7 999 123-45-67",
+            }
         ),
     )
 

@@ -59,7 +59,7 @@ class FakeOtp:
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def answer(self, path: str, status: int, body: object = None, **kwargs) -> None:
         self.answers[path] = Answer(status, body, **kwargs)

@@ -3,9 +3,11 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from rest_framework.test import APIClient
 
 from invites.codes import invite_code_generate
 from users.models import User
+from users.tokens import token_pair_issue
 
 
 class UserFactory(DjangoModelFactory):
@@ -36,3 +38,10 @@ def referrals_make(inviter: User, count: int) -> list[User]:
     User.objects.filter(pk=inviter.pk).update(referrals_count=count)
     inviter.refresh_from_db()
     return users
+
+
+def client_for(user: User) -> APIClient:
+    """An API client signed in as `user` (Bearer access token)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_issue(user=user).access}")
+    return client

@@ -109,7 +109,7 @@ def test_resend_is_enabled_once_the_cooldown_is_over(client, otp):
     assert "disabled" not in resend
 
 
-def test_right_code_signs_in_a_new_user_with_a_new_session_key(client, otp):
+def test_right_code_signs_in_a_new_user_with_a_new_session_key(client, otp, settings):
     _request_code(client)
     key_before = client.session.session_key
     response = client.post("/login/code/", {"code": "1234"})
@@ -120,6 +120,9 @@ def test_right_code_signs_in_a_new_user_with_a_new_session_key(client, otp):
     assert client.session.session_key != key_before
     assert pending.PHONE_KEY not in client.session
     assert otp.verified == [(PHONE_A, "1234")]
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
 
 
 def test_right_code_signs_in_the_existing_user(client, otp, user_a):

@@ -1,0 +1,90 @@
+"""Swagger, ReDoc and the schema: every endpoint with its bodies, the Bearer scheme, each error code."""
+
+import json
+
+import pytest
+
+ENDPOINTS = {
+    ("/api/v1/auth/code/", "post"): {"202", "400", "429", "503"},
+    ("/api/v1/auth/token/", "post"): {"200", "400", "403", "429", "503"},
+    ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401"},
+    ("/api/v1/auth/logout/", "post"): {"204", "400", "401"},
+    ("/api/v1/profile/", "get"): {"200", "401"},
+    ("/api/v1/profile/referrals/", "get"): {"200", "400", "401"},
+    ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429"},
+}
+ERROR_CODES = [
+    "invalid_phone",
+    "too_many_requests",
+    "otp_unavailable",
+    "invalid_code",
+    "too_many_attempts",
+    "invalid_token",
+    "not_authenticated",
+    "invalid_invite_code",
+    "invite_code_not_found",
+    "own_invite_code",
+    "referral_cycle",
+    "invite_already_activated",
+    "invalid_cursor",
+    "validation_error",
+    "malformed_request",
+]
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema.json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    return json.loads(response.content)
+
+
+def test_every_endpoint_is_documented_with_its_answers(schema):
+    for (path, method), statuses in ENDPOINTS.items():
+        operation = schema["paths"][path.removeprefix(schema["basePath"])][method]
+        assert statuses <= set(operation["responses"]), (path, method)
+        if method == "post":
+            assert any(p["in"] == "body" for p in operation["parameters"]), path
+
+
+def test_every_error_code_is_documented(schema):
+    text = json.dumps(schema)
+    for code in ERROR_CODES:
+        assert f'"{code}"' in text or f"{code}," in text or f"{code}." in text, code
+
+
+def test_the_bearer_scheme_is_declared_and_public_endpoints_need_none(schema):
+    assert schema["securityDefinitions"]["Bearer"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": "`Bearer <access token>` from POST /api/v1/auth/token/",
+    }
+    assert schema["basePath"] == "/api/v1"
+    assert schema["security"] == [{"Bearer": []}]
+    for path in ("/auth/code/", "/auth/token/", "/auth/token/refresh/", "/auth/logout/"):
+        assert schema["paths"][path]["post"]["security"] == []
+    assert "security" not in schema["paths"]["/profile/"]["get"]
+
+
+def test_429_answers_document_retry_after(schema):
+    answer = schema["paths"]["/auth/code/"]["post"]["responses"]["429"]
+    assert "Retry-After" in answer["headers"]
+
+
+@pytest.mark.parametrize("url", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_render(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"<html" in response.content.lower()
+
+
+@pytest.mark.django_db
+def test_static_files_are_served_by_the_app_itself(client):
+    response = client.get("/static/admin/css/base.css")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)

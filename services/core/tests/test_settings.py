@@ -1,0 +1,47 @@
+"""Production refuses development defaults; a run without DATABASE_URL uses SQLite in var/."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SERVICE_DIR = Path(__file__).resolve().parents[1]
+
+
+def _settings(**env) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "OTP_SERVICE_TOKEN", "DEBUG", "APP_ENV"}}
+    code = "import config.settings as s; print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'])"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=SERVICE_DIR, env={**clean, **env}, capture_output=True, text=True, timeout=30
+    )
+
+
+def test_production_needs_the_secret_key():
+    result = _settings(APP_ENV="production", OTP_SERVICE_TOKEN="t")
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_needs_the_otp_service_token():
+    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50)
+    assert result.returncode != 0 and "OTP_SERVICE_TOKEN must be set" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t", DEBUG="true")
+    assert result.returncode != 0 and "DEBUG must be off" in result.stderr
+
+
+def test_production_with_its_secrets_starts():
+    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t")
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unknown_app_env_is_refused():
+    assert "APP_ENV must be" in _settings(APP_ENV="prod").stderr
+
+
+def test_without_database_url_the_database_is_sqlite_in_var(tmp_path):
+    result = _settings(DATABASE_URL="", VAR_DIR=str(tmp_path / "var"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", str(tmp_path / "var" / "core.sqlite3")]
+    assert (tmp_path / "var").is_dir()

@@ -1,0 +1,105 @@
+"""GET /api/v1/profile/ and /api/v1/profile/referrals/."""
+
+import base64
+
+import pytest
+
+from invites.services import invite_activate
+from users.tests.factories import UserFactory, client_for, referrals_make
+
+pytestmark = pytest.mark.django_db
+
+PROFILE_URL = "/api/v1/profile/"
+REFERRALS_URL = "/api/v1/profile/referrals/"
+
+
+def test_profile_shows_my_code_my_inviter_and_my_referrals_newest_first(user, user_api):
+    inviter = UserFactory()
+    invite_activate(user=user, invite_code=inviter.invite_code)
+    first, second = UserFactory(), UserFactory()
+    invite_activate(user=first, invite_code=user.invite_code)
+    invite_activate(user=second, invite_code=user.invite_code)
+
+    response = user_api.get(PROFILE_URL)
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "phone": user.phone,
+        "invite_code": user.invite_code,
+        "activated_invite_code": inviter.invite_code,
+        "referrals": [second.phone, first.phone],
+        "referrals_count": 2,
+        "date_joined": body["date_joined"],
+    }
+    assert body["date_joined"].endswith("Z")
+
+
+def test_profile_takes_at_most_three_queries_however_many_referrals(user, django_assert_max_num_queries):
+    referrals = referrals_make(user, 250)
+    client = client_for(user)  # issuing the token is not part of the request being measured
+    with django_assert_max_num_queries(3):
+        response = client.get(PROFILE_URL)
+    body = response.json()
+    assert body["referrals_count"] == 250
+    assert len(body["referrals"]) == 100
+    assert body["referrals"] == [r.phone for r in reversed(referrals)][:100]
+
+
+def test_referrals_pages_cover_everyone_once_newest_first(user, user_api):
+    referrals = referrals_make(user, 120)
+    seen, url, pages = [], f"{REFERRALS_URL}?limit=50", 0
+    while url:
+        response = user_api.get(url)
+        assert response.status_code == 200
+        body = response.json()
+        seen += body["results"]
+        url, pages = body["next"], pages + 1
+    assert pages == 3
+    assert [item["phone"] for item in seen] == [r.phone for r in reversed(referrals)]
+    assert set(seen[0]) == {"phone", "activated_at"}
+
+
+def test_a_full_last_page_has_no_next(user, user_api):
+    referrals_make(user, 10)
+    body = user_api.get(f"{REFERRALS_URL}?limit=10").json()
+    assert len(body["results"]) == 10 and body["next"] is None
+
+
+def test_referrals_of_someone_without_any(user_api):
+    assert user_api.get(REFERRALS_URL).json() == {"results": [], "next": None}
+
+
+def test_pages_stay_stable_when_new_referrals_arrive(user, user_api):
+    referrals_make(user, 6)
+    first = user_api.get(f"{REFERRALS_URL}?limit=3").json()
+    invite_activate(user=UserFactory(), invite_code=user.invite_code)  # newest: before page one
+    second = user_api.get(first["next"]).json()
+    phones = [r["phone"] for r in first["results"] + second["results"]]
+    assert len(phones) == len(set(phones)) == 6
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=not-a-cursor",
+        "cursor=" + base64.urlsafe_b64encode(b"2026-01-01T00:00:00|x").decode(),
+        "cursor=" + base64.urlsafe_b64encode(b"2026-01-01T00:00:00|5").decode(),  # naive time
+        "cursor=" + base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        "cursor=%00",
+    ],
+)
+def test_a_bad_cursor_is_invalid_cursor(user_api, query):
+    response = user_api.get(f"{REFERRALS_URL}?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] in {"invalid_cursor", "validation_error"}
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "1.5"])
+def test_a_bad_limit_is_a_validation_error(user_api, limit):
+    response = user_api.get(f"{REFERRALS_URL}?limit={limit}")
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "validation_error")
+
+
+def test_profile_does_not_take_writes(user_api):
+    response = user_api.post(PROFILE_URL, {}, format="json")
+    assert (response.status_code, response.json()["error"]["code"]) == (405, "method_not_allowed")
