@@ -1,4 +1,4 @@
-"""Core service settings: everything comes from the environment (see infra/core.env.example)."""
+"""Core service settings: everything comes from the environment (each variable is described in .env.example)."""
 
 import contextlib
 from datetime import timedelta
