@@ -9,7 +9,7 @@ CORE_URL="${CORE_URL:-http://127.0.0.1:8000}"
 OTP_URL="${OTP_URL:-http://127.0.0.1:8001}"
 export CORE_URL OTP_URL
 
-ready() { curl -fsS -o /dev/null --max-time 2 "$CORE_URL/readyz" && curl -fsS -o /dev/null --max-time 2 "$OTP_URL/readyz"; }
+ready() { curl -fs -o /dev/null --max-time 5 "$CORE_URL/readyz" 2>/dev/null && curl -fs -o /dev/null --max-time 5 "$OTP_URL/readyz" 2>/dev/null; }
 
 if ready; then
   echo "with_stack: using the stack already running at $CORE_URL and $OTP_URL"
