@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SERVICES := services/otp services/core
 
-.PHONY: help install run test lint format unit bench up down e2e clean lock
+.PHONY: help install run test lint format unit browser bench up down e2e compose-check clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,7 +32,22 @@ format: install  ## apply ruff fixes and formatting
 unit: install  ## pytest for every service, against real Redis/PostgreSQL (private ones if none answer)
 	$(PY) infra/scripts/with_services.py --postgres -- infra/scripts/pytest-all.sh $(SERVICES)
 
-test: lint unit  ## everything CI runs: lint + all test suites
+browser: install  ## browser tests: headless Debian chromium + Playwright against the live local stack
+	infra/scripts/with_stack.sh sh -c 'cd services/core && ../../$(BIN)/pytest -q -m browser'
+
+test: lint unit browser  ## the test command (what CI runs): lint, every unit suite, the browser tests
+
+e2e: install  ## run the Postman collection with newman against the live local stack (started if none answers)
+	infra/scripts/e2e.sh
+
+compose-check:  ## validate docker-compose.yml and the Dockerfiles statically (no Docker engine needed)
+	infra/scripts/validate-compose.sh
+
+up:  ## the docker-compose stack (needs a Docker engine)
+	docker compose up --build
+
+down:  ## stop the docker-compose stack
+	docker compose down
 
 lock:  ## re-pin every service's requirements.txt from its requirements.in
 	for s in $(SERVICES); do infra/scripts/lock.sh $$s; done

@@ -1,4 +1,4 @@
-"""OTP service settings: everything comes from the environment (see infra/otp.env.example)."""
+"""OTP service settings: everything comes from the environment (see .env.example)."""
 
 from pathlib import Path
 
