@@ -13,12 +13,14 @@ from users.tests.factories import UserFactory, client_for
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _private_cache_prefix():
+def _test_settings():
     """This run's throttle counters live under their own key prefix, removed at the end."""
     caches = copy.deepcopy(django_settings.CACHES)
     caches["default"]["KEY_PREFIX"] = f"core-test-{uuid.uuid4().hex}"
     caches["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = False  # a test must see Redis failing
-    with override_settings(CACHES=caches):
+    # Tests create staff users; the production hasher's deliberate slowness buys nothing here.
+    fast_hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(CACHES=caches, PASSWORD_HASHERS=fast_hashers):
         yield
         cache.delete_pattern("*")
 

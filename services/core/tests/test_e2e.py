@@ -30,9 +30,12 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to every process group at once (they shut down in parallel), SIGKILL what lingers."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -100,8 +103,7 @@ def otp_service(tmp_path_factory):
             _wait_ready(url, processes, logs)
             yield {"url": url, "token": env["OTP_SERVICE_TOKEN"]}
         finally:
-            for process in processes:
-                _stop(process)
+            _stop(processes)
             _redis_forget(f"{redis_url}/0", env["OTP_KEY_PREFIX"])
             _redis_forget(f"{redis_url}/1", env["CELERY_KEY_PREFIX"])
 
