@@ -1,6 +1,7 @@
 """Core service settings: everything comes from the environment (each variable is described in .env.example)."""
 
 import contextlib
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -135,8 +136,18 @@ OTP_READ_TIMEOUT = env.float("OTP_READ_TIMEOUT", default=2.0)
 
 # --- Product rules --------------------------------------------------------------------------
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
-THROTTLE_AUTH_PER_IP = env.str("THROTTLE_AUTH_PER_IP", default="30/min")
-THROTTLE_INVITE_PER_USER = env.str("THROTTLE_INVITE_PER_USER", default="10/min")
+
+
+def _rate(name: str, default: str) -> str:
+    """A DRF rate, N/sec|min|hour|day; checked here so a typo stops the start, not every request."""
+    value = env.str(name, default=default)
+    if not re.fullmatch(r"\d+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 30/min (N/sec, N/min, N/hour or N/day)")
+    return value
+
+
+THROTTLE_AUTH_PER_IP = _rate("THROTTLE_AUTH_PER_IP", "30/min")
+THROTTLE_INVITE_PER_USER = _rate("THROTTLE_INVITE_PER_USER", "10/min")
 
 # --- HTTP API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

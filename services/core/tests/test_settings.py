@@ -45,3 +45,9 @@ def test_without_database_url_the_database_is_sqlite_in_var(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", str(tmp_path / "var" / "core.sqlite3")]
     assert (tmp_path / "var").is_dir()
+
+
+def test_a_malformed_throttle_rate_stops_the_start():
+    result = _settings(THROTTLE_AUTH_PER_IP="thirty a minute")
+    assert result.returncode != 0 and "THROTTLE_AUTH_PER_IP must look like" in result.stderr
+    assert _settings(THROTTLE_INVITE_PER_USER="1000/hour").returncode == 0

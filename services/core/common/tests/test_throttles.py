@@ -1,6 +1,8 @@
 """Throttles count in Redis (shared by all workers), answer 429 + Retry-After, and trust
 X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says."""
 
+import copy
+
 import pytest
 from django.core.cache import cache
 
@@ -62,3 +64,13 @@ def test_invite_activation_is_limited_per_user(settings):
     assert [r.status_code for r in codes] == [404, 404, 429]
     assert codes[-1].json()["error"]["code"] == "too_many_requests" and codes[-1]["Retry-After"]
     assert theirs.post("/api/v1/profile/invite/", {"invite_code": "ZZZZZZ"}, format="json").status_code == 404
+
+
+def test_throttling_fails_open_when_redis_is_down(api, fake_otp, settings):
+    # The production setting: the OTP service still limits codes per phone, so availability wins.
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["LOCATION"] = "redis://127.0.0.1:1/2"
+    caches["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = True
+    settings.CACHES = caches
+    settings.THROTTLE_AUTH_PER_IP = "1/min"
+    assert [_send(api).status_code for _ in range(3)] == [202] * 3
