@@ -80,6 +80,10 @@ def test_anything_but_e164_is_invalid_phone(api_client, value):
         ("phone=%2B79991234567", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
         ("phone", "text/plain", 415, "unsupported_media_type"),
         ('{"phone": "' + "9" * 20_000 + '"}', "application/json", 413, "payload_too_large"),
+        ("[" * 5000 + "]" * 5000, "application/json", 400, "malformed_request"),
+        ('{"phone": "+7999\u0000"}', "application/json", 400, "malformed_request"),
+        (r'{"phone": "+7999\u0000"}', "application/json", 400, "validation_error"),
+        ("\xff\xfe", "application/json", 400, "malformed_request"),
     ],
 )
 def test_malformed_bodies_get_a_json_4xx(api_client, body, content_type, status, code):
