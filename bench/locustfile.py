@@ -12,6 +12,9 @@ Environment:
     BENCH_PROFILE_PHONE  the user ProfileUser reads, signed in at start (seed it with 10,000 referrals:
                          `manage.py seed_referrals --phone ... --count 10000` in services/core)
     BENCH_PROFILE_TOKEN  or an access token of that user
+    BENCH_FORWARDED_FOR  1: each sign-in comes from its own made-up client address (X-Forwarded-For),
+                         for a server behind TRUSTED_PROXY_COUNT=1, as real sign-ins come from many
+                         clients; otherwise every request comes from this machine's one address
     BENCH_LAG_RATE       codes per second DeliveryLagUser sends (default 1000); -u is how many codes
     BENCH_MAX_REQUESTS   stop after this many requests (default: no bound but --run-time)
     BENCH_WARMUP         seconds left out of BENCH_SAMPLES at the start (default 0)
@@ -55,6 +58,17 @@ def fresh_phone() -> str:
     return f"+790{next(_phone_numbers) % 10**8:08d}"
 
 
+_client_addresses = itertools.count(random.randrange(2**24))
+
+
+def client_headers() -> dict:
+    """A new client's headers: with BENCH_FORWARDED_FOR=1, its own address in 10.0.0.0/8."""
+    if os.environ.get("BENCH_FORWARDED_FOR") != "1":
+        return {}
+    n = next(_client_addresses) % 2**24
+    return {"X-Forwarded-For": f"10.{n >> 16}.{(n >> 8) & 255}.{n & 255}"}
+
+
 def inbox_url(phone: str) -> str:
     return f"{OTP_URL}/v1/inbox/?phone={quote(phone)}"
 
@@ -72,7 +86,8 @@ def bearer(token: str) -> dict:
 
 def sign_in(core_url: str, phone: str) -> dict:
     """Request a code, read it from the dev inbox, exchange it for tokens; the token response."""
-    response = requests.post(f"{core_url}/api/v1/auth/code/", json={"phone": phone}, timeout=10)
+    client = client_headers()
+    response = requests.post(f"{core_url}/api/v1/auth/code/", json={"phone": phone}, headers=client, timeout=10)
     response.raise_for_status()
     deadline = time.monotonic() + SMS_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -83,7 +98,7 @@ def sign_in(core_url: str, phone: str) -> dict:
     else:
         raise RuntimeError(f"no SMS for {phone} in the inbox at {OTP_URL} within {SMS_WAIT_SECONDS} s")
     response = requests.post(
-        f"{core_url}/api/v1/auth/token/", json={"phone": phone, "code": messages[0]["code"]}, timeout=10
+        f"{core_url}/api/v1/auth/token/", json={"phone": phone, "code": messages[0]["code"]}, headers=client, timeout=10
     )
     response.raise_for_status()
     return response.json()
@@ -138,7 +153,11 @@ class CodeRequestUser(FastHttpUser):
     @task
     def request_code(self):
         with self.client.post(
-            "/api/v1/auth/code/", json={"phone": fresh_phone()}, name="POST /api/v1/auth/code/", catch_response=True
+            "/api/v1/auth/code/",
+            json={"phone": fresh_phone()},
+            headers=client_headers(),
+            name="POST /api/v1/auth/code/",
+            catch_response=True,
         ) as response:
             if response.status_code != 202:
                 response.failure(f"status {response.status_code}")
@@ -183,8 +202,15 @@ class JourneyUser(FastHttpUser):
 
     def _journey(self, phone: str) -> str | None:
         """None when the invite code was activated, else what went wrong."""
+        client = client_headers()
         with self.client.post(
-            "/api/v1/auth/code/", json={"phone": phone}, name="POST /api/v1/auth/code/", catch_response=True
+            "/api/v1/auth/code/",
+            json={"phone": phone},
+            # The SMS takes 1–2 s: longer than gunicorn keeps an idle connection (2 s) would be a race
+            # between its close and our next request, so this one closes the connection itself.
+            headers=client | {"Connection": "close"},
+            name="POST /api/v1/auth/code/",
+            catch_response=True,
         ) as response:
             if self._expect(response, 202) is None:
                 return "code request failed"
@@ -194,6 +220,7 @@ class JourneyUser(FastHttpUser):
         with self.client.post(
             "/api/v1/auth/token/",
             json={"phone": phone, "code": code},
+            headers=client,
             name="POST /api/v1/auth/token/",
             catch_response=True,
         ) as response:
@@ -269,7 +296,7 @@ class DeliveryLagUser(FastHttpUser):
         with self.client.post(
             f"{OTP_URL}/v1/codes/",
             json={"phone": phone},
-            headers=bearer(os.environ.get("OTP_SERVICE_TOKEN", "")),
+            headers=bearer(os.environ.get("OTP_SERVICE_TOKEN", "")) | {"Connection": "close"},  # idle 3.5 s next
             name="POST otp /v1/codes/",
             catch_response=True,
         ) as response:

@@ -8,18 +8,16 @@ from urllib.parse import urlsplit
 
 import psutil
 
-GROUPS = ("app", "postgres", "redis")
 
-
-def stack_processes(leaders: list[int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
-    """Every process of the stack: the ones the driver started and their children (gunicorn masters
-    and workers, the Celery worker), the PostgreSQL backends serving the bench database, and the
-    Redis server (shared with whatever else uses it: reported, not hidden)."""
-    groups: dict[str, list[psutil.Process]] = {name: [] for name in GROUPS}
-    for pid in leaders:
+def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
+    """Every process of the stack, grouped: each service the driver started with its children
+    (gunicorn master and workers, the Celery worker), the PostgreSQL backends serving the bench
+    database, and the Redis server (shared with whatever else uses it: reported, not hidden)."""
+    groups: dict[str, list[psutil.Process]] = {name: [] for name in [*leaders, "postgres", "redis"]}
+    for name, pid in leaders.items():
         try:
             leader = psutil.Process(pid)
-            groups["app"] += [leader, *leader.children(recursive=True)]
+            groups[name] += [leader, *leader.children(recursive=True)]
         except psutil.NoSuchProcess:
             continue
     redis_port = urlsplit(redis_url).port or 6379

@@ -28,6 +28,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import probes  # noqa: E402
+import profiling  # noqa: E402
 import report  # noqa: E402
 from stack import BENCH_DB, ROOT, Stack  # noqa: E402
 
@@ -72,7 +73,7 @@ def scenarios(seconds: float, users: int) -> list[Scenario]:
     ]
 
 
-def run_scenario(stack: Stack, scenario: Scenario) -> dict:
+def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> dict:
     samples_path = OUT / "raw" / f"{scenario.key}.json"
     samples_path.parent.mkdir(parents=True, exist_ok=True)
     samples_path.unlink(missing_ok=True)
@@ -85,6 +86,7 @@ def run_scenario(stack: Stack, scenario: Scenario) -> dict:
         "BENCH_WARMUP": str(scenario.warmup),
         "BENCH_MAX_REQUESTS": str(MAX_REQUESTS),
         "BENCH_LAG_RATE": "1000",
+        "BENCH_FORWARDED_FOR": os.environ.get("BENCH_FORWARDED_FOR", "1"),
     }
     # The delivery scenario ends itself once every code is found or given up on (15 s each).
     run_time = scenario.warmup + scenario.seconds if scenario.seconds else 60
@@ -96,42 +98,73 @@ def run_scenario(stack: Stack, scenario: Scenario) -> dict:
         scenario.user_class,
     ]
     log = open(OUT / "logs" / f"locust-{scenario.key}.log", "w")  # noqa: SIM115
-    find = lambda: probes.stack_processes(stack.pids(), stack.redis_url, BENCH_DB)  # noqa: E731
-    before, busy_before, started = probes.snapshot(find()), probes.system_busy_seconds(), time.monotonic()
+    find = lambda: probes.stack_processes(stack.pids_by_name(), stack.redis_url, BENCH_DB)  # noqa: E731
+    recorders = profiling.record(stack.pids_by_name(), run_time, OUT / "profiles" / scenario.key) if profile else []
     with probes.Sampler(find) as sampler:
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        locust_process = psutil.Process(locust.pid)
-        locust_cpu = 0.0
         try:
-            while locust.poll() is None and time.monotonic() - started < run_time + 90:
-                try:
-                    times = locust_process.cpu_times()
-                    locust_cpu = times.user + times.system
-                except psutil.NoSuchProcess:
-                    pass
-                time.sleep(0.5)
+            load_ends = scenario.warmup + scenario.seconds if scenario.seconds else None
+            cpu, window = watch(locust, find, warmup=scenario.warmup, load_ends=load_ends, limit=run_time + 90)
         finally:
             if locust.poll() is None:
                 os.killpg(locust.pid, signal.SIGKILL)
             locust.wait()
-    elapsed = time.monotonic() - started
-    after, busy = probes.snapshot(find()), probes.system_busy_seconds() - busy_before
+    for recorder in recorders:
+        try:
+            recorder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+            recorder.wait()
     if not samples_path.exists():
         raise RuntimeError(f"locust wrote no samples for {scenario.key}; see {log.name}")
     raw = json.loads(samples_path.read_text())["requests"]
-    cpu = {name: probes.cpu_seconds(before[name]["cpu"], after[name]["cpu"]) for name in probes.GROUPS}
-    cpu["locust"] = locust_cpu
-    cpu["other"] = max(0.0, busy - sum(cpu.values()))
     names = [scenario.main, *sorted(name for name in raw if name != scenario.main)]
+    rows = [report.row(name, raw[name], users=scenario.users) for name in names if name in raw]
+    rate = rows[0]["rps"] if rows else None  # requests per second of the first row, over about the same window
     return {
         "title": scenario.title,
         "users": scenario.users,
         "locust_exit_code": locust.returncode,
-        "rows": [report.row(name, raw[name], users=scenario.users) for name in names if name in raw],
-        "cpu_percent": {name: round(100 * value / elapsed, 1) for name, value in cpu.items()},
-        "peak_memory": probes.memory_summary(sampler.peak or after),
-        "_peak": sampler.peak or after,
+        "rows": rows,
+        "cpu_percent": {name: round(100 * value / window, 1) for name, value in cpu.items()},
+        "cpu_ms_per_request": {name: round(1000 * value / window / rate, 2) for name, value in cpu.items()}
+        if rate
+        else {},
+        "peak_memory": probes.memory_summary(sampler.peak) if sampler.peak else None,
+        "profile": profiling.summarize_all(OUT / "profiles" / scenario.key, stack.processes) if profile else None,
+        "_peak": sampler.peak,
     }
+
+
+def watch(
+    locust: subprocess.Popen, find, *, warmup: float, load_ends: float | None, limit: float
+) -> tuple[dict[str, float], float]:
+    """Wait for locust; return the CPU seconds each part of the stack, locust itself and everything
+    else on the machine used between the end of the warm-up and the end of the load (or locust's
+    exit), and that window's length."""
+    started = time.monotonic()
+    locust_process = psutil.Process(locust.pid)
+    locust_cpu = 0.0
+    before = after = None
+    while locust.poll() is None and time.monotonic() - started < limit:
+        try:
+            times = locust_process.cpu_times()
+            locust_cpu = times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+        elapsed = time.monotonic() - started
+        if before is None and elapsed >= warmup:
+            before = (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+        if after is None and load_ends is not None and elapsed >= load_ends:
+            after = (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+        time.sleep(0.25)
+    if before is None:
+        raise RuntimeError("locust stopped before the end of the warm-up")
+    after = after or (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+    cpu = {name: probes.cpu_seconds(before[0][name]["cpu"], after[0][name]["cpu"]) for name in after[0]}
+    cpu["locust"] = after[2] - before[2]
+    cpu["other"] = max(0.0, after[1] - before[1] - sum(cpu.values()))
+    return cpu, max(0.001, after[3] - before[3])
 
 
 def wait_for_sms_backlog(stack: Stack, timeout: float = 60) -> float:
@@ -168,6 +201,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="measured seconds per scenario (default 20)")
     parser.add_argument("--users", type=int, default=50, help="concurrent users in scenarios 1-4 (default 50)")
     parser.add_argument("--quick", action="store_true", help="5 s per scenario: to check the harness, not to measure")
+    parser.add_argument("--profile", action="store_true", help="py-spy every service during each scenario")
     parser.add_argument("--only", help="comma-separated scenarios: healthz,code,journey,profile,delivery")
     args = parser.parse_args()
     chosen = scenarios(5 if args.quick else args.seconds, args.users)
@@ -201,15 +235,15 @@ def main() -> int:
         print("bench:", stack.run_core_command("seed_referrals", "--phone", PROFILE_PHONE, "--count", str(REFERRALS)))
         wait_for_sms_backlog(stack)
         time.sleep(2)
-        rest = probes.snapshot(probes.stack_processes(stack.pids(), stack.redis_url, BENCH_DB))
+        rest = probes.snapshot(probes.stack_processes(stack.pids_by_name(), stack.redis_url, BENCH_DB))
         memory["rest"] = probes.memory_summary(rest)
         peak = rest
         for scenario in chosen:
             print(f"bench: {scenario.title} ...", flush=True)
-            result = run_scenario(stack, scenario)
+            result = run_scenario(stack, scenario, profile=args.profile)
             result["sms_backlog_drained_s"] = wait_for_sms_backlog(stack)
             scenario_peak = result.pop("_peak")
-            if probes.total_rss(scenario_peak) > probes.total_rss(peak):
+            if scenario_peak and probes.total_rss(scenario_peak) > probes.total_rss(peak):
                 peak = scenario_peak
             results["scenarios"][scenario.key] = result
         memory["peak"] = probes.memory_summary(peak)
@@ -233,6 +267,8 @@ def main() -> int:
         report.plot(OUT / "latency.png", results["scenarios"])
         print()
         print(report.table(results["scenarios"]))
+        print()
+        print(report.cpu_table(results["scenarios"]))
     if memory:
         print()
         for moment, shot in memory.items():
@@ -242,6 +278,9 @@ def main() -> int:
                 f"stack memory {moment}: RSS {shot['total_rss_mb']:.0f} MB = {parts}; "
                 f"PSS {shot['total_pss_mb']:.0f} MB (shared pages counted once)"
             )
+    for key, scenario in results["scenarios"].items():
+        for name, summary in (scenario.get("profile") or {}).items():
+            print(f"\n[{key}] " + profiling.summary_text(name, summary))
     print()
     print(report.targets_text(results["targets"]))
     print(f"\nwritten: {OUT / 'results.json'}, {OUT / 'latency.png'}")

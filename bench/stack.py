@@ -101,6 +101,8 @@ class Stack:
             "OTP_BIND": f"127.0.0.1:{self.otp_port}",
             "CORE_BIND": f"127.0.0.1:{self.core_port}",
             "SMS_BACKEND": "inbox",
+            # The load client sends each sign-in from its own made-up address (BENCH_FORWARDED_FOR).
+            "TRUSTED_PROXY_COUNT": "1",
             "THROTTLE_AUTH_PER_IP": "1000000/min",
             "THROTTLE_INVITE_PER_USER": "1000000/min",
         }
@@ -151,8 +153,8 @@ class Stack:
         self._spawn("core-web", [str(ROOT / "services/core/bin/web")], core_env)
         self.core_env = core_env
 
-    def pids(self) -> list[int]:
-        return [process.pid for process in self.processes.values()]
+    def pids_by_name(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - the child keeps it open
