@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -107,6 +108,8 @@ def private_redis():
 def service_env(redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTP_", "CELERY_", "SMS_"))}
     env.update(
+        # bin/ scripts call gunicorn and celery by name: use the ones next to this interpreter.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         REDIS_URL=redis_url,
         OTP_SERVICE_TOKEN="fault-token",
         SMS_BACKEND="inbox",
