@@ -137,26 +137,34 @@ def write_json(path: Path, results: dict) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
-def plot(path: Path, scenarios: dict) -> None:
+# p99 targets of issue 7 drawn on the plot (scenario key → ms); the ratios are in the table.
+P99_TARGETS = {"code": 100, "delivery": 2300}
+
+
+def plot(path: Path, scenarios: dict, subtitle: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [s["title"] for s in scenarios.values() if s["rows"] and s["rows"][0]["p50_ms"] is not None]
-    mains = [s["rows"][0] for s in scenarios.values() if s["rows"] and s["rows"][0]["p50_ms"] is not None]
-    x = np.arange(len(names))
+    shown = {key: s for key, s in scenarios.items() if s["rows"] and s["rows"][0]["p50_ms"] is not None}
+    x = np.arange(len(shown))
     width = 0.27
     figure, axes = plt.subplots(figsize=(11, 5.5))
     for offset, p in zip((-width, 0, width), PERCENTILES, strict=True):
-        values = [m[f"p{p}_ms"] for m in mains]
+        values = [s["rows"][0][f"p{p}_ms"] for s in shown.values()]
         bars = axes.bar(x + offset, values, width, label=f"p{p}")
         axes.bar_label(bars, labels=[_fmt(v, 0 if v >= 10 else 1) for v in values], fontsize=7, padding=2)
+    for index, key in enumerate(shown):
+        if key in P99_TARGETS:
+            axes.hlines(P99_TARGETS[key], index - 1.5 * width, index + 1.5 * width, colors="red", linestyles="--")
+            axes.annotate("p99 target", (index + 1.5 * width, P99_TARGETS[key]), fontsize=7, color="red")
     axes.set_yscale("log")
     axes.set_ylabel("latency, ms (log scale)")
-    axes.set_xticks(x, [n.replace(" ", "\n", 1) for n in names], fontsize=8)
-    axes.set_title("Latency percentiles per scenario (make bench)")
-    axes.legend()
+    axes.set_xticks(x, [s["title"].replace(" ", "\n", 1) for s in shown.values()], fontsize=8)
+    axes.set_xlim(-0.6, len(shown) - 0.4)
+    axes.set_title("Latency percentiles per scenario (make bench)" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    axes.legend(loc="upper left")
     axes.grid(axis="y", which="both", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -212,6 +212,8 @@ def main() -> int:
     (OUT / "logs").mkdir(parents=True, exist_ok=True)
     stack = Stack(logs=OUT / "logs")
     stack.check_servers()
+    # Ctrl-C and SIGTERM both end in the clean-up below, even if the caller started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     results: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -250,9 +252,11 @@ def main() -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; stopping the stack", file=sys.stderr)
         exit_code = 130
+        results["interrupted"] = True
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         exit_code = 1
+        results["error"] = str(exc)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         stack.stop()
@@ -264,7 +268,8 @@ def main() -> int:
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     report.write_json(OUT / "results.json", results)
     if results["scenarios"]:
-        report.plot(OUT / "latency.png", results["scenarios"])
+        subtitle = f"{results['started_at']}, commit {results['commit']}, {psutil.cpu_count()} CPUs"
+        report.plot(OUT / "latency.png", results["scenarios"], subtitle)
         print()
         print(report.table(results["scenarios"]))
         print()
