@@ -53,8 +53,27 @@ def table(scenarios: dict) -> str:
                 f"{item['failures']:>6}{_fmt(item['rps']):>9}{_fmt(item['p50_ms']):>9}{_fmt(item['p95_ms']):>9}"
                 f"{_fmt(item['p99_ms']):>9}{_fmt(item['max_ms']):>9}"
             )
+        lines += [f"    {note}" for note in notes(scenario)]
     lines.append("latencies in ms; req/s over the measured window (after the warm-up)")
     return "\n".join(lines)
+
+
+def notes(scenario: dict) -> list[str]:
+    """What a row cannot say: how fast the codes went out, and the lag measured by the server."""
+    found = []
+    for item in scenario["rows"]:
+        if item.get("server_side"):
+            side = item["server_side"]
+            found.append(
+                f"lag from the OTP service's acceptance (requested_at → sent_at): p50 {_fmt(side['p50_ms'])}, "
+                f"p99 {_fmt(side['p99_ms'])}, max {_fmt(side['max_ms'])} ms; {item['failures']} lost"
+            )
+        elif item.get("send_window_s") is not None and item["name"].startswith("POST otp"):
+            found.append(
+                f"{item['requests']} codes sent within {item['send_window_s']:.2f} s; "
+                f"the last answer came {item['window_s']:.2f} s after the first was sent"
+            )
+    return found
 
 
 CPU_PARTS = ("core-web", "otp-web", "otp-worker", "postgres", "redis", "locust", "other")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import socket
@@ -24,14 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "referrals_bench"
 # Redis DB indexes no default of the product uses (OTP 0, Celery 1, core 2), plus a per-run prefix.
 OTP_REDIS_DB, CELERY_REDIS_DB, CORE_REDIS_DB = 13, 14, 15
-# Production-like process counts for 2 cores; any of them can be overridden from the environment.
-TUNING = {
-    "CORE_WEB_WORKERS": "2",
-    "CORE_WEB_THREADS": "8",
-    "OTP_WEB_WORKERS": "2",
-    "OTP_WEB_THREADS": "8",
-    "OTP_WORKER_CONCURRENCY": "8",
-}
+# The bin/ scripts' tuning knobs: their defaults hold unless the environment sets them.
+BIN_SCRIPTS = (("otp", "web"), ("otp", "worker"), ("core", "web"))
+TUNING = ("CORE_WEB_WORKERS", "CORE_WEB_THREADS", "OTP_WEB_WORKERS", "OTP_WEB_THREADS", "OTP_WORKER_CONCURRENCY")
 
 
 def free_port() -> int:
@@ -72,14 +68,19 @@ class Stack:
         return f"{self.database_server}/{BENCH_DB}"
 
     def tuning(self) -> dict[str, str]:
-        return {name: os.environ.get(name, default) for name, default in TUNING.items()}
+        """The values in effect: the environment's, else the default written in the bin/ script."""
+        scripts = "".join((ROOT / f"services/{s}/bin/{b}").read_text() for s, b in BIN_SCRIPTS)
+        found = {}
+        for name in TUNING:
+            default = re.search(rf"\$\{{{name}:-([^}}]*)\}}", scripts)
+            found[name] = os.environ.get(name, default.group(1) if default else "?")
+        return found
 
     def env(self, *, secret_key: str) -> dict[str, str]:
         """Production settings with throwaway secrets, the dev inbox on and the throttles lifted."""
         venv_bin = str(Path(sys.executable).parent)
         return {
             **os.environ,
-            **self.tuning(),
             "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONUNBUFFERED": "1",
             "APP_ENV": "production",
