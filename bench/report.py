@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -180,7 +181,7 @@ def plot(path: Path, scenarios: dict, subtitle: str = "") -> None:
             axes.annotate("p99 target", (index + 1.5 * width, P99_TARGETS[key]), fontsize=7, color="red")
     axes.set_yscale("log")
     axes.set_ylabel("latency, ms (log scale)")
-    axes.set_xticks(x, [s["title"].replace(" ", "\n", 1) for s in shown.values()], fontsize=8)
+    axes.set_xticks(x, [textwrap.fill(s["title"], 22, break_long_words=False) for s in shown.values()], fontsize=8)
     axes.set_xlim(-0.6, len(shown) - 0.4)
     axes.set_title("Latency percentiles per scenario (make bench)" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     axes.legend(loc="upper left")
