@@ -10,7 +10,7 @@ SERVICES := services/otp services/core
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: services/otp/requirements.txt services/otp/requirements-dev.txt $(wildcard services/core/requirements*.txt) libs/svckit/pyproject.toml
+$(VENV)/.installed: $(wildcard services/*/requirements*.txt) libs/svckit/pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(foreach s,$(SERVICES),$(if $(wildcard $(s)/requirements-dev.txt),-r $(s)/requirements-dev.txt)) -e libs/svckit
@@ -51,6 +51,13 @@ down:  ## stop the docker-compose stack
 
 lock:  ## re-pin every service's requirements.txt from its requirements.in
 	for s in $(SERVICES); do infra/scripts/lock.sh $$s; done
+
+$(VENV)/.bench: $(VENV)/.installed bench/requirements.txt
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+bench: $(VENV)/.bench  ## load-test a production-like stack with locust: table, var/bench/results.json + latency.png
+	$(PY) infra/scripts/with_services.py --postgres -- $(PY) bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and run-time files
 	rm -rf $(VENV) var

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
+from pathlib import Path
 from urllib.parse import urlsplit
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
@@ -67,11 +68,10 @@ def start_redis(stack: ExitStack) -> str:
             f"no Redis answers at {os.environ.get('REDIS_URL', DEFAULT_REDIS_URL)} and redis-server is not "
             "installed: apt-get install redis-server (or set REDIS_URL)"
         )
-    from port_for import select_random
     from pytest_redis.executor import RedisExecutor
 
-    port = select_random()
-    datadir = stack.enter_context(tempfile.TemporaryDirectory(prefix="redis-"))
+    port = free_port()
+    datadir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="redis-")))
     executor = RedisExecutor(
         binary, databases=16, redis_timeout=30, loglevel="warning", host="127.0.0.1", port=port, datadir=datadir
     )
@@ -82,37 +82,40 @@ def start_redis(stack: ExitStack) -> str:
 
 
 def start_postgres(stack: ExitStack, url: str) -> str:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) + [shutil.which("pg_ctl") or ""]
+    # Hand-written (initdb + pg_ctl) rather than pytest-postgresql's executor: that package pulls in
+    # psycopg 3, which Django would then prefer over the psycopg2 the images use.
+    candidates = [shutil.which("pg_ctl") or ""] + sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     pg_ctl = next((c for c in reversed(candidates) if c and os.path.exists(c)), None)
     if not pg_ctl:
         fail(
             f"no PostgreSQL answers at {url} and it is not installed: apt-get install postgresql (or set DATABASE_URL)"
         )
-    if os.geteuid() == 0:
-        fail(
-            f"no PostgreSQL answers at {url}; start the system one (pg_ctlcluster <version> main start): "
-            "initdb refuses to run as root"
-        )
-    from port_for import select_random
-    from pytest_postgresql.executors import PostgreSQLExecutor
-
-    port = select_random()
+    bindir = os.path.dirname(pg_ctl)
     base = stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-"))
-    executor = PostgreSQLExecutor(
-        executable=pg_ctl,
-        host="127.0.0.1",
-        port=port,
-        datadir=os.path.join(base, "data"),
-        unixsocketdir=base,
-        logfile=os.path.join(base, "pg.log"),
-        startparams="-w",
-        dbname="referrals",
-    )
-    executor.start()
-    stack.callback(executor.stop)
+    datadir = os.path.join(base, "data")
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the throwaway cluster as the postgres user
+        if not shutil.which("runuser"):
+            fail(f"no PostgreSQL answers at {url}; start one (pg_ctlcluster <version> main start)")
+        shutil.chown(base, user="postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = free_port()
+    run = subprocess.run
+    run([*as_user, f"{bindir}/initdb", "-D", datadir, "-U", "postgres", "-A", "trust"], check=True, capture_output=True)
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    start = [*as_user, pg_ctl, "-D", datadir, "-o", options, "-l", os.path.join(base, "pg.log"), "-w", "start"]
+    run(start, check=True, stdout=subprocess.DEVNULL)
+    stack.callback(lambda: run([*as_user, pg_ctl, "-D", datadir, "-m", "immediate", "stop"], capture_output=True))
     print(f"with_services: started a private PostgreSQL on 127.0.0.1:{port}", file=sys.stderr)
-    path = urlsplit(url).path or "/referrals"
-    return f"postgres://postgres@127.0.0.1:{port}{path}"
+    dbname = (urlsplit(url).path or "/referrals").lstrip("/")
+    run([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", dbname], check=True)
+    return f"postgres://postgres@127.0.0.1:{port}/{dbname}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def main() -> int:
