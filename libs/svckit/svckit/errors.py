@@ -3,17 +3,23 @@
 Business code raises ApplicationError subclasses; `exception_handler` (set as DRF's
 EXCEPTION_HANDLER) renders those and DRF's own exceptions. `json_404` / `json_500` cover
 Django's non-DRF paths so nothing ever answers with an HTML page or a stack trace.
+A lost database connection is 503 `database_unavailable` on both paths (`error_for`).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 from typing import Any
 
+from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -48,6 +54,23 @@ class ServiceUnavailable(ApplicationError):
     code = "unavailable"
     message = "The service is temporarily unavailable. Try again shortly."
     status = 503
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+    message = "The database is unavailable. Try again shortly."
+
+
+class InternalError(ApplicationError):
+    code = "internal_error"
+    message = "Internal error. It has been logged."
+    status = 500
+
+
+# Connection refused or lost, server restarting, statement cancelled, lock or serialization
+# failures: all transient, so "try again" (503) rather than a bug (500). Django reconnects by
+# itself on a later request (CONN_HEALTH_CHECKS).
+_DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 
 
 # DRF's generic validation codes; a custom code (e.g. "invalid_phone") wins over them.
@@ -119,9 +142,13 @@ _DRF_CODES: list[tuple[type[Exception], str, int, str]] = [
 ]
 
 
-def _to_error(exc: Exception) -> ApplicationError | None:
+def error_for(exc: BaseException | None) -> ApplicationError | None:
+    """The error an exception stands for, or None for a bug (which stays a logged 500)."""
     if isinstance(exc, ApplicationError):
         return exc
+    if isinstance(exc, _DATABASE_DOWN):
+        logger.warning("database unavailable: %s", str(exc).strip())
+        return DatabaseUnavailable()
     if isinstance(exc, drf.ValidationError):
         code, message, details = _validation_error(exc)
         return ApplicationError(message, code=code, status=400, details=details)
@@ -142,7 +169,7 @@ def _to_error(exc: Exception) -> ApplicationError | None:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF EXCEPTION_HANDLER: every known error becomes the envelope; unknown ones re-raise."""
-    error = _to_error(exc)
+    error = error_for(exc)
     if error is None:
         return None
     response = Response(error_body(error.code, error.message, error.details), status=error.status)
@@ -158,7 +185,9 @@ def json_404(request, exception=None) -> JsonResponse:
 
 
 def json_500(request) -> JsonResponse:
-    return JsonResponse(error_body("internal_error", "Internal error. It has been logged."), status=500)
+    """handler500; Django calls it while handling the exception, so sys.exc_info() names it."""
+    error = error_for(sys.exc_info()[1]) or InternalError()
+    return JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
 
 
 def json_400(request, exception=None) -> JsonResponse:

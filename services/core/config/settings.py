@@ -110,6 +110,10 @@ else:
     }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer fails the request (503) in seconds instead of holding a worker
+    # thread for the system's TCP timeout; `?connect_timeout=N` in DATABASE_URL overrides it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 
 # --- Redis (django-redis cache): throttling counters shared by every gunicorn worker ----------
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")

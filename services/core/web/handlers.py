@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseServerError
+import sys
+
+from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
@@ -18,7 +20,11 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    """handler500. A lost database is a 503 "try again shortly", not a 500 (which means a bug)."""
     if request.path.startswith(API_PREFIX):
         return errors.json_500(request)
-    # No context: whatever failed may be what a context processor needs.
+    # No context: whatever failed may be what a context processor needs (the session, the user).
+    error = errors.error_for(sys.exc_info()[1])
+    if error is not None and error.status == 503:
+        return HttpResponse(loader.get_template("web/503.html").render(), status=503)
     return HttpResponseServerError(loader.get_template("web/500.html").render())
