@@ -1,15 +1,75 @@
-"""Request-rate limits. Counters live in the default cache (Redis), so every gunicorn worker
-shares them. Rates are read from settings on each request, so tests and load tests can change them."""
+"""Request-rate limits. Counters live in the default cache's Redis, so every gunicorn worker
+shares them, and each check is one atomic script: DRF's own throttle reads the history, then
+writes it back, so parallel requests from one address across workers all saw room and got through.
+Rates are read from settings on each request, so tests and load tests can change them."""
 
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
 from django.conf import settings
+from django.core.cache import cache
+from django_redis import get_redis_connection
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
+
+# A sliding window log. KEYS: the counter (a sorted set of hit times, ms, Redis's clock).
+# ARGV: window ms, limit, a unique member. Returns 0 when the hit is counted, else ms to wait.
+_HIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) + window - now, 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 0
+"""
+
+
+def _fail_open() -> bool:
+    return bool(settings.CACHES["default"].get("OPTIONS", {}).get("IGNORE_EXCEPTIONS"))
+
+
+def rate_hit(*, key: str, limit: int, window_seconds: int) -> float:
+    """Count one hit on `key`; 0 if it is within `limit` per window, else seconds until one is free."""
+    try:
+        client = get_redis_connection("default")
+        wait_ms = client.register_script(_HIT)(
+            keys=[cache.make_key(key)], args=[window_seconds * 1000, limit, uuid.uuid4().hex]
+        )
+    except redis.RedisError as exc:
+        # With Redis down the limits fail open (IGNORE_EXCEPTIONS, the production setting): the OTP
+        # service keeps its own per-phone limits, and availability wins.
+        if not _fail_open():
+            raise
+        logger.warning("throttle counters unavailable, not limiting: %s", exc)
+        return 0
+    return int(wait_ms) / 1000
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     rate_setting: str
+    _wait = 0.0
 
     def get_rate(self) -> str:
         return getattr(settings, self.rate_setting)
+
+    def allow_request(self, request, view) -> bool:
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self._wait = rate_hit(key=key, limit=self.num_requests, window_seconds=self.duration)
+        return self._wait == 0
+
+    def wait(self) -> float:
+        return self._wait
 
 
 class AuthIpThrottle(_SettingsRateThrottle):

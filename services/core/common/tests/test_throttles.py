@@ -2,10 +2,13 @@
 X-Forwarded-For only as far as TRUSTED_PROXY_COUNT says."""
 
 import copy
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.cache import cache
 
+from common.throttles import rate_hit
 from users.tests.factories import UserFactory, client_for
 
 CODE_URL = "/api/v1/auth/code/"
@@ -74,3 +77,17 @@ def test_throttling_fails_open_when_redis_is_down(api, fake_otp, settings):
     settings.CACHES = caches
     settings.THROTTLE_AUTH_PER_IP = "1/min"
     assert [_send(api).status_code for _ in range(3)] == [202] * 3
+
+
+def test_parallel_hits_on_one_counter_let_exactly_the_limit_through():
+    # DRF's own throttle reads the history and writes it back: parallel requests all saw room.
+    barrier = threading.Barrier(20)
+
+    def hit(_):
+        barrier.wait(timeout=5)
+        return rate_hit(key="throttle_race_test", limit=5, window_seconds=60)
+
+    with ThreadPoolExecutor(20) as pool:
+        waits = list(pool.map(hit, range(20)))
+    assert waits.count(0) == 5
+    assert all(0 < wait <= 60 for wait in waits if wait)
