@@ -12,6 +12,10 @@ from users.models import User
 from users.tests.factories import UserFactory, client_for
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "faults: starts its own OTP, core, Redis or proxy processes (slower)")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings():
     """This run's throttle counters live under their own key prefix, removed at the end."""
