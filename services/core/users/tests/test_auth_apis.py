@@ -108,6 +108,24 @@ def test_a_wrong_code_is_invalid_code_with_attempts_left_and_creates_nobody(api,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(400, _error("invalid_code", attempts_left=3)), (429, _error("too_many_attempts")), (503, _error("unavailable"))],
+)
+def test_a_failed_sign_in_never_touches_the_database(api, fake_otp, django_assert_num_queries, status, body):
+    # Nothing about the account is looked at until the code is right: known and unknown phones
+    # get the same answer (the timing through the real stack is in tests/test_abuse.py).
+    UserFactory(phone="+79991234567")
+    fake_otp.answer("/v1/codes/verify/", status, body, headers={"Retry-After": "30"})
+    with django_assert_num_queries(0):
+        known = api.post(TOKEN_URL, {"phone": "+79991234567", "code": "0000"}, format="json")
+        unknown = api.post(TOKEN_URL, {"phone": "+79997654321", "code": "0000"}, format="json")
+    assert known.status_code == unknown.status_code >= 400
+    assert known.json() == unknown.json()
+    assert known.get("Retry-After") == unknown.get("Retry-After")
+
+
+@pytest.mark.django_db
 def test_a_burned_code_is_too_many_attempts_with_retry_after(api, fake_otp):
     fake_otp.answer("/v1/codes/verify/", 429, _error("too_many_attempts"), headers={"Retry-After": "31"})
     response = api.post(TOKEN_URL, {"phone": "89991234567", "code": "0000"}, format="json")
