@@ -4,27 +4,48 @@ from rest_framework import serializers
 
 from common.errors import InvalidPhone
 from common.phones import phone_normalize
+from svckit import phones
 
 
 class StringField(serializers.CharField):
-    # The error when the JSON value is not a string; subclasses name their own stable code.
-    wrong_type_code = "invalid"
-    wrong_type_message = "Send a string."
+    """A string, at most max_length characters as sent (before trimming, as the schema's maxLength says).
+
+    A subclass that names its own stable `error_code` answers it for every unusable value (wrong type,
+    too long, NUL or lone surrogates); otherwise these are DRF's generic codes (validation_error)."""
+
+    error_code: str | None = None
+    error_message = ""
+
+    def _refuse(self, generic_code: str, **kwargs) -> None:
+        if self.error_code:
+            raise serializers.ValidationError(self.error_message, code=self.error_code)
+        self.fail(generic_code, **kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            raise serializers.ValidationError(self.wrong_type_message, code=self.wrong_type_code)
+            self._refuse("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self._refuse("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            if self.error_code:
+                raise serializers.ValidationError(self.error_message, code=self.error_code) from exc
+            raise
 
 
 class PhoneField(StringField):
     """Any common way of writing a number; the validated value is E.164. Every bad value is `invalid_phone`."""
 
-    wrong_type_code = InvalidPhone.code
-    wrong_type_message = InvalidPhone.message
+    error_code = InvalidPhone.code
+    error_message = InvalidPhone.message
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "Any common format, e.g. 89991234567 or +7 (999) 123-45-67")
+        kwargs.setdefault("max_length", phones.MAX_PHONE_INPUT)
         super().__init__(**kwargs)
 
     def run_validation(self, data=serializers.empty):

@@ -1,16 +1,22 @@
 from rest_framework import serializers
 
 from common.fields import StringField
+from invites.codes import MAX_INPUT
 from invites.errors import InvalidInviteCode
 
 
 class InviteCodeField(StringField):
-    wrong_type_code = InvalidInviteCode.code
-    wrong_type_message = InvalidInviteCode.message
+    error_code = InvalidInviteCode.code
+    error_message = InvalidInviteCode.message
 
 
 class InviteActivateSerializer(serializers.Serializer):
     # Normalised and checked by invite_activate, so the API and the web pages share one rule.
     invite_code = InviteCodeField(
-        allow_blank=True, help_text="6 characters; any case, spaces and hyphens ignored, O→0 and I/L→1"
+        allow_blank=True,
+        max_length=MAX_INPUT,
+        help_text="6 characters; any case, spaces and hyphens ignored, O→0 and I/L→1",
     )
+
+    class Meta:
+        swagger_schema_fields = {"example": {"invite_code": "7kq2-zd"}}

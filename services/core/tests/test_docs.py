@@ -11,7 +11,7 @@ ENDPOINTS = {
     ("/api/v1/auth/logout/", "post"): {"204", "400", "401"},
     ("/api/v1/profile/", "get"): {"200", "401"},
     ("/api/v1/profile/referrals/", "get"): {"200", "400", "401"},
-    ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429"},
+    ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429", "503"},
 }
 ERROR_CODES = [
     "invalid_phone",

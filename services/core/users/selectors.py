@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection
 from django.db.models import Q
@@ -76,8 +76,9 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
         moment = datetime.fromisoformat(activated_at)
         if moment.tzinfo is None:
             raise ValueError("naive datetime")
-        return moment, int(pk)
-    except (ValueError, UnicodeError, binascii.Error) as exc:
+        # In UTC: PostgreSQL refuses the offsets past ±15:59 that fromisoformat takes (a 500 otherwise).
+        return moment.astimezone(UTC), int(pk)
+    except (ValueError, OverflowError, UnicodeError, binascii.Error) as exc:
         raise InvalidCursor() from exc
 
 

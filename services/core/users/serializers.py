@@ -1,11 +1,14 @@
 from rest_framework import serializers
 
 from common.fields import PhoneField, StringField
-from users.selectors import REFERRALS_PAGE_MAX
+from users.selectors import REFERRALS_PAGE_MAX, InvalidCursor
 
 
 class CodeRequestSerializer(serializers.Serializer):
     phone = PhoneField()
+
+    class Meta:
+        swagger_schema_fields = {"example": {"phone": "8 999 123-45-67"}}
 
 
 class CodeSentSerializer(serializers.Serializer):
@@ -17,6 +20,9 @@ class CodeSentSerializer(serializers.Serializer):
 class SignInRequestSerializer(serializers.Serializer):
     phone = PhoneField()
     code = StringField(max_length=16, help_text="The digits from the SMS")
+
+    class Meta:
+        swagger_schema_fields = {"example": {"phone": "+79991234567", "code": "4821"}}
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -39,8 +45,12 @@ class SignInSerializer(serializers.Serializer):
     profile = ProfileSerializer()
 
 
+# A refresh token is about 250 characters; the bound keeps any over-long one a 400, well below the 413 limit.
+REFRESH_MAX_LENGTH = 1024
+
+
 class RefreshRequestSerializer(serializers.Serializer):
-    refresh = StringField(max_length=4096)
+    refresh = StringField(max_length=REFRESH_MAX_LENGTH)
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -48,8 +58,16 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="The new refresh token; the one sent is now used up")
 
 
+class CursorField(StringField):
+    error_code = InvalidCursor.code
+    error_message = InvalidCursor.message
+
+
 class ReferralsQuerySerializer(serializers.Serializer):
-    cursor = serializers.CharField(required=False, max_length=256, help_text="From the previous page's `next`")
+    # An empty cursor (`?cursor=`) is the first page, as a form field left empty would be.
+    cursor = CursorField(
+        required=False, allow_blank=True, max_length=256, help_text="From the previous page's `next`; empty: first page"
+    )
     limit = serializers.IntegerField(required=False, default=50, min_value=1, max_value=REFERRALS_PAGE_MAX)
 
 

@@ -33,7 +33,8 @@ class ReferralsApi(APIView):
         },
     )
     def get(self, request):
-        query = ReferralsQuerySerializer(data=request.query_params)
+        # A plain dict: DRF reads an empty form value (`?limit=`) as absent, the schema calls it a bad integer.
+        query = ReferralsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         page = referrals_page(user=request.user, **query.validated_data)
         next_url = None
