@@ -150,19 +150,21 @@ def otp_service(*, redis_url: str = SHARED_REDIS_URL, web_workers: int = 1, work
     run = uuid.uuid4().hex[:12]
     port = free_port()
     env = _base_env(
-        OTP_BIND=f"127.0.0.1:{port}",
-        OTP_WEB_WORKERS=str(web_workers),
-        OTP_WORKER_CONCURRENCY="4",
-        OTP_SERVICE_TOKEN=f"test-token-{run}",
-        SMS_BACKEND="inbox",
-        SMS_DELAY_MIN_SECONDS="0.05",
-        SMS_DELAY_MAX_SECONDS="0.1",
-        REDIS_URL=redis_url,
-        OTP_REDIS_DB="0",
-        OTP_KEY_PREFIX=f"test-{run}:",
-        CELERY_BROKER_URL=f"{redis_url}/1",
-        CELERY_KEY_PREFIX=f"test-{run}:",
-        **extra,
+        **{
+            "OTP_BIND": f"127.0.0.1:{port}",
+            "OTP_WEB_WORKERS": str(web_workers),
+            "OTP_WORKER_CONCURRENCY": "4",
+            "OTP_SERVICE_TOKEN": f"test-token-{run}",
+            "SMS_BACKEND": "inbox",
+            "SMS_DELAY_MIN_SECONDS": "0.05",
+            "SMS_DELAY_MAX_SECONDS": "0.1",
+            "REDIS_URL": redis_url,
+            "OTP_REDIS_DB": "0",
+            "OTP_KEY_PREFIX": f"test-{run}:",
+            "CELERY_BROKER_URL": f"{redis_url}/1",
+            "CELERY_KEY_PREFIX": f"test-{run}:",
+            **extra,
+        }
     )
     commands = [(OTP_DIR / "bin" / "web", env)] + ([(OTP_DIR / "bin" / "worker", env)] if worker else [])
     shared = redis_url == SHARED_REDIS_URL

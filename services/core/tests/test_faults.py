@@ -31,7 +31,7 @@ INVITE_URL = "/api/v1/profile/invite/"
 @pytest.mark.django_db
 def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_without_a_restart(api, user_api, settings):
     with private_redis() as server:
-        otp = otp_service(redis_url=server.url, worker=False)
+        otp = otp_service(redis_url=server.url)
         with running(otp):
             settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN = otp.url, otp.token
             # The core's throttle counters on the same Redis, failing open as in production.
@@ -40,6 +40,10 @@ def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_with
             caches["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] = True
             settings.CACHES = caches
             assert api.post(CODE_URL, {"phone": "+79961000001"}, format="json").status_code == 202
+            # Delivered before the outage: a worker that holds a not-yet-due SMS when the broker goes
+            # away crashes (a kombu bug, services/otp/codes/tests/test_worker_broker_loss.py).
+            otp.code("+79961000001")
+            time.sleep(0.3)  # and acknowledged
 
             server.stop()
             for path, body in (
@@ -55,11 +59,16 @@ def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_with
             assert user_api.post(INVITE_URL, {"invite_code": inviter.invite_code}, format="json").status_code == 200
             assert api.get("/readyz").json()["error"]["details"] == {"database": "ok", "otp": "unavailable"}
 
-            server.start()
-            phones = iter(f"+7996200{n:04d}" for n in range(1000))
-            assert wait_until(lambda: api.post(CODE_URL, {"phone": next(phones)}, format="json").status_code == 202, 10)
-            wrong = api.post(TOKEN_URL, {"phone": "+79961000001", "code": "0"}, format="json")
-            assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "invalid_code")
+            server.start()  # empty: whatever was stored before is gone
+            sent: list[str] = []
+
+            def code_sent() -> bool:
+                sent.append(f"+7996200{len(sent):04d}")
+                return api.post(CODE_URL, {"phone": sent[-1]}, format="json").status_code == 202
+
+            assert wait_until(code_sent, 10)
+            signed_in = api.post(TOKEN_URL, {"phone": sent[-1], "code": otp.code(sent[-1])}, format="json")
+            assert signed_in.status_code == 200, "the worker delivers again and the code signs in"
             assert redis.Redis.from_url(f"{server.url}/2").keys("*throttle_auth_ip*"), "the core counts again"
 
 
