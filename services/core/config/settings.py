@@ -34,6 +34,8 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "core", "[::1]"])
+if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts when APP_ENV=production, not '*'")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -60,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.middleware.PagesContentSecurityPolicy",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -189,9 +192,11 @@ SWAGGER_USE_COMPAT_RENDERERS = False
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:profile"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
-SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+# No script reads a cookie: the CSRF token travels in the forms, the language in the switch.
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
 # Secure cookies need HTTPS in front of gunicorn: on by default in production.
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 # The OTP service's dev SMS inbox page, linked from the code page; empty hides the link.
 DEV_SMS_INBOX_URL = env.str("DEV_SMS_INBOX_URL", default="" if PRODUCTION else "http://127.0.0.1:8001/inbox/")
 
@@ -204,6 +209,20 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-if PRODUCTION:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_REFERRER_POLICY = "same-origin"
+# --- Security headers (every answer) and HTTPS ---------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION and SESSION_COOKIE_SECURE:
+    # Secure cookies mean the site is HTTPS only: plain HTTP is redirected, and browsers are told
+    # (HSTS) never to try it. The orchestrator's probes stay plain HTTP.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if REST_FRAMEWORK["NUM_PROXIES"]:
+        # Behind trusted proxies that end TLS, the request was HTTPS if the proxy says so (it must
+        # set X-Forwarded-Proto itself, never pass on the client's).
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
