@@ -1,0 +1,78 @@
+"""Production settings (APP_ENV=production), each in a fresh interpreter: Django's deployment checks
+pass, the secrets, DEBUG and the host names are enforced, and the service still answers plain HTTP
+(the core calls it on the private network) with the security headers."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS"}
+
+
+def _production(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in OWN}
+    return {
+        **env,
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "OTP_SECRET": secrets.token_urlsafe(32),
+        "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "otp",
+        **extra,
+    }
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=SERVICE_DIR, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_manage_py_check_deploy_is_clean():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], _production())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"OTP_SECRET": ""}, "OTP_SECRET must be set"),
+        ({"OTP_SERVICE_TOKEN": ""}, "OTP_SERVICE_TOKEN must be set"),
+        ({"DEBUG": "true"}, "DEBUG must be off"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name the hosts"),
+        ({"ALLOWED_HOSTS": "otp,*"}, "ALLOWED_HOSTS must name the hosts"),
+    ],
+)
+def test_production_refuses_to_start(change, message):
+    result = _run(["-c", "import config.settings"], _production(**change))
+    assert result.returncode != 0 and message in result.stderr
+
+
+def test_production_answers_plain_http_with_the_security_headers():
+    script = (
+        "import json, django; django.setup(); from django.test import Client; "
+        "r = Client(HTTP_HOST='otp').get('/healthz'); "
+        "s = Client(HTTP_HOST='otp').get('/healthz', secure=True); "
+        "print(json.dumps([r.status_code, dict(r.headers), dict(s.headers)]))"
+    )
+    result = _run(["-c", script], _production())
+    assert result.returncode == 0, result.stderr[-3000:]
+    status, plain, secure = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 200  # no redirect to HTTPS: the core's calls stay plain HTTP
+    for name, value in {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }.items():
+        assert plain[name] == value, name
+    assert "Strict-Transport-Security" not in plain  # only ever sent over HTTPS
+    assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
