@@ -228,7 +228,7 @@ def _field_cases():
             )
 
 
-@pytest.mark.parametrize(("name", "field", "base", "value", "status", "code"), _field_cases())
+@pytest.mark.parametrize(("name", "field", "base", "value", "status", "code"), list(_field_cases()))
 def test_hostile_field_values(clients, fake_otp, name, field, base, value, status, code):
     body = dict(base)
     if field == "refresh" and code is None:
