@@ -9,6 +9,11 @@ BAD_BODY_CODES = ("validation_error", "malformed_request")
 
 UNAUTHORIZED = error_response("Missing, invalid or expired access token.", "not_authenticated")
 OTP_UNAVAILABLE = error_response("The OTP service cannot be reached (answers within 3 s).", "otp_unavailable")
+# Every endpoint that reads or writes the database answers this while it cannot be reached.
+DATABASE_UNAVAILABLE = error_response("The database cannot be reached; try again shortly.", "database_unavailable")
+OTP_OR_DATABASE_UNAVAILABLE = error_response(
+    "The OTP service (answers within 3 s) or the database cannot be reached.", "otp_unavailable", "database_unavailable"
+)
 UNSUPPORTED = error_response("The body is not application/json.", "unsupported_media_type")
 TOO_LARGE = error_response("The body is larger than 16 kB.", "payload_too_large")
 BODY_ERRORS = {413: TOO_LARGE, 415: UNSUPPORTED}  # any endpoint that reads a JSON body

@@ -32,7 +32,11 @@ class InviteActivateApi(APIView):
             409: error_response("I have already activated a code.", "invite_already_activated"),
             **BODY_ERRORS,
             429: THROTTLED,
-            503: error_response("Concurrent activations kept moving the code's tree; try again.", "unavailable"),
+            503: error_response(
+                "The database cannot be reached, or concurrent activations kept moving the code's tree; try again.",
+                "database_unavailable",
+                "unavailable",
+            ),
         },
     )
     def post(self, request):

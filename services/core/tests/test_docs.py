@@ -7,10 +7,10 @@ import pytest
 ENDPOINTS = {
     ("/api/v1/auth/code/", "post"): {"202", "400", "429", "503"},
     ("/api/v1/auth/token/", "post"): {"200", "400", "403", "429", "503"},
-    ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401"},
-    ("/api/v1/auth/logout/", "post"): {"204", "400", "401"},
-    ("/api/v1/profile/", "get"): {"200", "401"},
-    ("/api/v1/profile/referrals/", "get"): {"200", "400", "401"},
+    ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401", "503"},
+    ("/api/v1/auth/logout/", "post"): {"204", "400", "401", "503"},
+    ("/api/v1/profile/", "get"): {"200", "401", "503"},
+    ("/api/v1/profile/referrals/", "get"): {"200", "400", "401", "503"},
     ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429", "503"},
 }
 ERROR_CODES = [
@@ -29,6 +29,9 @@ ERROR_CODES = [
     "invalid_cursor",
     "validation_error",
     "malformed_request",
+    "database_unavailable",
+    "payload_too_large",
+    "unsupported_media_type",
 ]
 
 

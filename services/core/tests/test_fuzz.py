@@ -9,15 +9,23 @@ from datetime import timedelta
 import pytest
 import schemathesis
 from django.core import signals
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    positive_data_acceptance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from config.wsgi import application
+from users.models import User
 from users.tests.factories import UserFactory, referrals_make
+from users.tokens import token_pair_issue
 
 schema = schemathesis.openapi.from_wsgi("/api/schema.json", application)
 
@@ -65,3 +73,91 @@ def test_every_operation_conforms_and_never_fails(case, fuzz_user):
     # a string is rarely a phone number (invalid_phone), a well-formed invite code may belong to nobody
     # (404), a refresh token may be any string (401). Everything else is checked, negative data included.
     case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+
+CONFORMANCE = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def _otp_error(code: str) -> dict:
+    return {"error": {"code": code, "message": "", "details": {}}}
+
+
+def _answer(operation: str, *, status: int, code: str, body=None, query=None, **headers) -> None:
+    """Call one operation the way a client would and check the answer against the schema."""
+    path, method = operation.rsplit(" ", 1)
+    case = schema[path][method].Case(query=query, headers=headers, **({} if body is None else {"body": body}))
+    response = case.call()
+    case.validate_response(response, checks=CONFORMANCE)
+    assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.text[:300]
+    if status == 429:
+        assert int(response.headers["retry-after"][0]) >= 1  # schemathesis keeps headers lower-cased
+
+
+def test_the_answers_fuzzing_cannot_provoke_conform_too(fuzz_user, fake_otp, settings, monkeypatch):
+    """Dependencies down, rate limits, refusals that need a particular state: each as documented."""
+    bearer = {"Authorization": f"Bearer {FuzzUserToken().get(None, None)}"}
+    sign_in = {"phone": "+79991234567", "code": "1234"}
+    fake_otp.answer("/v1/codes/", 500, _otp_error("internal_error"))
+    fake_otp.answer("/v1/codes/verify/", 500, _otp_error("internal_error"))
+    _answer("/auth/code/ POST", status=503, code="otp_unavailable", body={"phone": "+79991234567"})
+    _answer("/auth/token/ POST", status=503, code="otp_unavailable", body=sign_in)
+    fake_otp.answer("/v1/codes/", 429, _otp_error("too_many_requests"), headers={"Retry-After": "7"})
+    fake_otp.answer("/v1/codes/verify/", 429, _otp_error("too_many_attempts"), headers={"Retry-After": "9"})
+    _answer("/auth/code/ POST", status=429, code="too_many_requests", body={"phone": "+79991234567"})
+    _answer("/auth/token/ POST", status=429, code="too_many_attempts", body=sign_in)
+
+    fake_otp.answer("/v1/codes/verify/", 200, {"verified": True})
+    User.objects.filter(pk=fuzz_user.pk).update(is_active=False)
+    _answer("/auth/token/ POST", status=403, code="account_disabled", body={**sign_in, "phone": fuzz_user.phone})
+    User.objects.filter(pk=fuzz_user.pk).update(is_active=True)
+
+    owner, inviter = UserFactory(), UserFactory()
+    _answer(
+        "/profile/invite/ POST",
+        status=400,
+        code="own_invite_code",
+        body={"invite_code": fuzz_user.invite_code},
+        **bearer,
+    )
+    User.objects.filter(pk=owner.pk).update(invited_by=fuzz_user.pk, invite_activated_at=fuzz_user.date_joined)
+    _answer(
+        "/profile/invite/ POST", status=400, code="referral_cycle", body={"invite_code": owner.invite_code}, **bearer
+    )
+    User.objects.filter(pk=fuzz_user.pk).update(invited_by=inviter.pk, invite_activated_at=fuzz_user.date_joined)
+    _answer(
+        "/profile/invite/ POST",
+        status=409,
+        code="invite_already_activated",
+        body={"invite_code": INVITE_CODE},
+        **bearer,
+    )
+
+    settings.THROTTLE_AUTH_PER_IP = settings.THROTTLE_INVITE_PER_USER = "1/min"
+    for operation, body in [("/auth/code/ POST", {"phone": "+79991234567"}), ("/auth/token/ POST", sign_in)]:
+        schema[operation.split()[0]]["POST"].Case(body=body).call()
+        _answer(operation, status=429, code="too_many_requests", body=body)
+    schema["/profile/invite/"]["POST"].Case(body={"invite_code": "ZZZZZZ"}, headers=bearer).call()
+    _answer("/profile/invite/ POST", status=429, code="too_many_requests", body={"invite_code": "ZZZZZZ"}, **bearer)
+
+    refresh = token_pair_issue(user=fuzz_user).refresh
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    settings.THROTTLE_AUTH_PER_IP = settings.THROTTLE_INVITE_PER_USER = "1000000/min"
+    with monkeypatch.context() as patch:  # undone before the test's transaction is rolled back
+        patch.setattr("django.db.backends.utils.CursorWrapper.execute", database_down)
+        for operation, body, headers in [
+            ("/auth/token/ POST", sign_in, {}),
+            ("/auth/token/refresh/ POST", {"refresh": refresh}, {}),
+            ("/auth/logout/ POST", {"refresh": refresh}, {}),
+            ("/profile/ GET", None, bearer),
+            ("/profile/referrals/ GET", None, bearer),
+            ("/profile/invite/ POST", {"invite_code": INVITE_CODE}, bearer),
+        ]:
+            _answer(operation, status=503, code="database_unavailable", body=body, **headers)

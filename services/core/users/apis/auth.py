@@ -5,7 +5,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.openapi import BAD_BODY_CODES, BODY_ERRORS, OTP_UNAVAILABLE, too_many
+from common.openapi import (
+    BAD_BODY_CODES,
+    BODY_ERRORS,
+    DATABASE_UNAVAILABLE,
+    OTP_OR_DATABASE_UNAVAILABLE,
+    OTP_UNAVAILABLE,
+    too_many,
+)
 from common.throttles import AuthIpThrottle
 from svckit.openapi import error_response
 from users import services, tokens
@@ -79,7 +86,7 @@ class AuthTokenApi(PublicApi):
                 "too_many_attempts",
                 "too_many_requests",
             ),
-            503: OTP_UNAVAILABLE,
+            503: OTP_OR_DATABASE_UNAVAILABLE,
         },
     )
     def post(self, request):
@@ -106,6 +113,7 @@ class TokenRefreshApi(PublicApi):
             400: error_response("Malformed body.", *BAD_BODY_CODES),
             401: INVALID_TOKEN,
             **BODY_ERRORS,
+            503: DATABASE_UNAVAILABLE,
         },
     )
     def post(self, request):
@@ -126,6 +134,7 @@ class LogoutApi(PublicApi):
             400: error_response("Malformed body.", *BAD_BODY_CODES),
             401: INVALID_TOKEN,
             **BODY_ERRORS,
+            503: DATABASE_UNAVAILABLE,
         },
     )
     def post(self, request):

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from common.openapi import UNAUTHORIZED
+from common.openapi import DATABASE_UNAVAILABLE, UNAUTHORIZED
 from svckit.openapi import error_response
 from users.selectors import profile_get, referrals_page
 from users.serializers import ProfileSerializer, ReferralsPageSerializer, ReferralsQuerySerializer
@@ -15,7 +15,7 @@ class ProfileApi(APIView):
     @swagger_auto_schema(
         operation_id="profile_get",
         operation_summary="My profile: my invite code, the code I activated, my newest referrals",
-        responses={200: ProfileSerializer, 401: UNAUTHORIZED},
+        responses={200: ProfileSerializer, 401: UNAUTHORIZED, 503: DATABASE_UNAVAILABLE},
     )
     def get(self, request):
         return Response(ProfileSerializer(profile_get(user=request.user)).data)
@@ -30,6 +30,7 @@ class ReferralsApi(APIView):
             200: ReferralsPageSerializer,
             400: error_response("A bad cursor or limit.", "invalid_cursor", "validation_error"),
             401: UNAUTHORIZED,
+            503: DATABASE_UNAVAILABLE,
         },
     )
     def get(self, request):
