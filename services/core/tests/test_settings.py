@@ -18,17 +18,17 @@ def _settings(**env) -> subprocess.CompletedProcess:
 
 def test_production_needs_the_secret_key():
     result = _settings(APP_ENV="production", OTP_SERVICE_TOKEN="t")
-    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    assert result.returncode != 0 and "ImproperlyConfigured: SECRET_KEY must be set" in result.stderr
 
 
 def test_production_needs_the_otp_service_token():
     result = _settings(APP_ENV="production", SECRET_KEY="k" * 50)
-    assert result.returncode != 0 and "OTP_SERVICE_TOKEN must be set" in result.stderr
+    assert result.returncode != 0 and "ImproperlyConfigured: OTP_SERVICE_TOKEN must be set" in result.stderr
 
 
 def test_production_refuses_debug():
     result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t", DEBUG="true")
-    assert result.returncode != 0 and "DEBUG must be off" in result.stderr
+    assert result.returncode != 0 and "ImproperlyConfigured: DEBUG must be off" in result.stderr
 
 
 def test_production_with_its_secrets_starts():

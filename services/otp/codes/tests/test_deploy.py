@@ -53,7 +53,7 @@ def test_manage_py_check_deploy_is_clean():
 )
 def test_production_refuses_to_start(change, message):
     result = _run(["-c", "import config.settings"], _production(**change))
-    assert result.returncode != 0 and message in result.stderr
+    assert result.returncode != 0 and f"ImproperlyConfigured: {message}" in result.stderr
 
 
 def test_production_answers_plain_http_with_the_security_headers():
