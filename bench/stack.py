@@ -104,6 +104,8 @@ class Stack:
             "SMS_BACKEND": "inbox",
             # The load client sends each sign-in from its own made-up address (BENCH_FORWARDED_FOR).
             "TRUSTED_PROXY_COUNT": "1",
+            # Plain HTTP on loopback: no HTTPS redirect, HSTS or Secure cookies (no TLS proxy here).
+            "SECURE_COOKIES": "false",
             "THROTTLE_AUTH_PER_IP": "1000000/min",
             "THROTTLE_INVITE_PER_USER": "1000000/min",
         }
