@@ -251,7 +251,7 @@ for settings in sorted(Path("services").glob("*/config/settings.py")):
     for node in ast.walk(ast.parse(settings.read_text())):
         first = None
         # env("X"), env.int("X"), os.getenv("X"), os.environ.get("X"), module helpers like _secret("X")
-        reader = re.compile(r"env(\.\w+)?|os\.getenv|os\.environ\.get|_\w+")
+        reader = re.compile(r"env(\.\w+)?|env_\w+|os\.getenv|os\.environ\.get|_\w+")
         if isinstance(node, ast.Call) and node.args and reader.fullmatch(ast.unparse(node.func)):
             first = node.args[0]
         elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":

@@ -1,13 +1,9 @@
 """Errors shared by the core's apps; app-specific ones live next to their services."""
 
 from svckit.errors import ApplicationError, ServiceUnavailable, TooManyRequests
+from svckit.otp import InvalidPhone
 
 __all__ = ["ApplicationError", "InvalidPhone", "InvalidToken", "ServiceUnavailable", "TooManyRequests"]
-
-
-class InvalidPhone(ApplicationError):
-    code = "invalid_phone"
-    message = "Enter a valid phone number."
 
 
 class InvalidToken(ApplicationError):

@@ -14,7 +14,9 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 
 from common.errors import InvalidPhone, ServiceUnavailable, TooManyRequests
-from svckit.errors import ApplicationError
+from svckit.otp import InvalidCode, TooManyAttempts
+
+__all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +26,6 @@ DEFAULT_RETRY_AFTER = 60  # seconds, should a 429 ever come without Retry-After
 class OtpUnavailable(ServiceUnavailable):
     code = "otp_unavailable"
     message = "The code service is unavailable. Try again shortly."
-
-
-class InvalidCode(ApplicationError):
-    code = "invalid_code"
-    message = "The code is wrong or has expired."
-
-
-class TooManyAttempts(ApplicationError):
-    code = "too_many_attempts"
-    message = "Too many wrong codes. Request a new code."
-    status = 429
 
 
 @dataclass(frozen=True)

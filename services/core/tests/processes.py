@@ -8,13 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,38 +21,14 @@ from pathlib import Path
 import redis
 import requests
 
+from svckit.testing import PrivateRedis, free_port, private_redis, stop, wait_until
+
 CORE_DIR = Path(__file__).resolve().parents[1]
 OTP_DIR = CORE_DIR.parent / "otp"
 READY_TIMEOUT = 30
 SHARED_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
-
-
-def stop(processes: list[subprocess.Popen]) -> None:
-    """SIGTERM to every process group at once (they shut down in parallel), SIGKILL what lingers."""
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+__all__ = ["PrivateRedis", "free_port", "private_redis", "stop", "wait_until"]
 
 
 def redis_forget(url: str, prefix: str) -> None:
@@ -214,45 +188,6 @@ def core_service(*, database: str, secret_key: str, otp: Otp | None = None, work
         commands=[(CORE_DIR / "bin" / "web", env)],
         leftovers=[(f"{SHARED_REDIS_URL}/2", prefix)],
     )
-
-
-class PrivateRedis:
-    """A throwaway redis-server on a free port: stop() and start() it again on the same port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="redis-fault-")
-        self.url = f"redis://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir]
-        self.process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, start_new_session=True)
-        assert wait_until(self._up, 5), "the private Redis did not start"
-
-    def _up(self) -> bool:
-        try:
-            return bool(redis.Redis(port=self.port, socket_timeout=0.2).ping())
-        except redis.RedisError:
-            return False
-
-    def stop(self) -> None:
-        if self.process:
-            stop([self.process])
-        self.process = None
-
-
-@contextmanager
-def private_redis():
-    server = PrivateRedis()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.dir, ignore_errors=True)
 
 
 class TcpProxy:

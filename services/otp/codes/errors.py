@@ -1,21 +1,11 @@
 """The OTP service's business errors (rendered by svckit.errors.exception_handler)."""
 
-from svckit.errors import ApplicationError, ServiceUnavailable, TooManyRequests
+from svckit.errors import ServiceUnavailable, TooManyRequests
+from svckit.otp import InvalidCode, TooManyAttempts
+from svckit.otp import InvalidPhone as _InvalidPhone
 
 __all__ = ["InvalidCode", "InvalidPhone", "ServiceUnavailable", "TooManyAttempts", "TooManyRequests"]
 
 
-class InvalidPhone(ApplicationError):
-    code = "invalid_phone"
+class InvalidPhone(_InvalidPhone):
     message = "Send the phone number in E.164 format, e.g. +79991234567."
-
-
-class InvalidCode(ApplicationError):
-    code = "invalid_code"
-    message = "The code is wrong or has expired."
-
-
-class TooManyAttempts(ApplicationError):
-    code = "too_many_attempts"
-    message = "Too many wrong codes. Request a new code."
-    status = 429

@@ -5,32 +5,18 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from svckit.settings import env_app_environment, env_secret, refuse_unsafe_production
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
-APP_ENV = env.str("APP_ENV", default="development")
-PRODUCTION = APP_ENV == "production"
+APP_ENV, PRODUCTION = env_app_environment()
 DEBUG = env.bool("DEBUG", default=False)
-
-
-def _secret(name: str, dev_default: str) -> str:
-    value = env.str(name, default="")
-    if value:
-        return value
-    if PRODUCTION:
-        raise ImproperlyConfigured(f"{name} must be set when APP_ENV=production")
-    return dev_default
-
-
-SECRET_KEY = _secret("SECRET_KEY", "dev-only-otp-secret-key-not-for-production")
-OTP_SECRET = _secret("OTP_SECRET", "dev-only-otp-hmac-secret")
-OTP_SERVICE_TOKEN = _secret("OTP_SERVICE_TOKEN", "dev-otp-service-token")
-if PRODUCTION and DEBUG:
-    raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
-
+SECRET_KEY = env_secret("SECRET_KEY", dev_default="dev-only-otp-secret-key-not-for-production", production=PRODUCTION)
+OTP_SECRET = env_secret("OTP_SECRET", dev_default="dev-only-otp-hmac-secret", production=PRODUCTION)
+OTP_SERVICE_TOKEN = env_secret("OTP_SERVICE_TOKEN", dev_default="dev-otp-service-token", production=PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "otp", "[::1]"])
-if PRODUCTION and any("*" in host for host in ALLOWED_HOSTS):
-    raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts when APP_ENV=production, not '*'")
+refuse_unsafe_production(production=PRODUCTION, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",

@@ -65,7 +65,7 @@ def test_codes_sent_while_the_worker_is_down_arrive_once_when_it_is_back():
                 time.sleep(1)
                 assert [len(_inbox(url, p)) for p in phones] == [1] * 5
             finally:
-                stop(worker)
+                stop([worker])
 
 
 def test_a_worker_killed_before_delivery_loses_nothing_and_sends_once():
@@ -78,7 +78,7 @@ def test_a_worker_killed_before_delivery_loses_nothing_and_sends_once():
             for phone in phones:
                 assert _send(url, phone).status_code == 202
             time.sleep(0.5)  # the worker now holds them, waiting for their countdown
-            stop(first, signal.SIGKILL)
+            stop([first], signal.SIGKILL)
             assert all(_inbox(url, p) == [] for p in phones)
 
             second = start_worker(env)
@@ -87,4 +87,4 @@ def test_a_worker_killed_before_delivery_loses_nothing_and_sends_once():
                 time.sleep(1)
                 assert [len(_inbox(url, p)) for p in phones] == [1] * 5
             finally:
-                stop(second)
+                stop([second])

@@ -54,4 +54,4 @@ def test_the_worker_delivers_again_after_redis_drops_while_it_holds_a_countdown(
                 assert worker.poll() is None, "bin/worker stopped"
                 assert _delivered(url, after), "nothing is delivered after the outage"
             finally:
-                stop(worker)
+                stop([worker])

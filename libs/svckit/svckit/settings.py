@@ -1,0 +1,35 @@
+"""Start-up rules both services' settings share: APP_ENV, secrets that have no default outside
+development, and a production that refuses DEBUG and wildcard hosts."""
+
+from __future__ import annotations
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_env = environ.Env()
+
+
+def env_app_environment() -> tuple[str, bool]:
+    """APP_ENV ('development' or 'production') and whether it is production."""
+    name = _env.str("APP_ENV", default="development")
+    if name not in {"development", "production"}:
+        raise ImproperlyConfigured("APP_ENV must be 'development' or 'production'")
+    return name, name == "production"
+
+
+def env_secret(name: str, *, dev_default: str, production: bool) -> str:
+    value = _env.str(name, default="")
+    if value:
+        return value
+    if production:
+        raise ImproperlyConfigured(f"{name} must be set when APP_ENV=production")
+    return dev_default
+
+
+def refuse_unsafe_production(*, production: bool, debug: bool, allowed_hosts: list[str]) -> None:
+    if not production:
+        return
+    if debug:
+        raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
+    if any("*" in host for host in allowed_hosts):
+        raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts when APP_ENV=production, not '*'")
