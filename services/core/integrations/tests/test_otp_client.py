@@ -28,7 +28,7 @@ def test_verify_passes_a_right_code(fake_otp):
 def test_one_pooled_session_keeps_the_connection_alive(fake_otp):
     for _ in range(3):
         otp_client.otp_code_send(phone="+79991234567")
-    assert otp_client._session() is otp_client._session()
+    assert otp_client._pool() is otp_client._pool()
     assert fake_otp.requests[-1]["headers"].get("Connection", "keep-alive").lower() == "keep-alive"
 
 
