@@ -33,3 +33,15 @@ def refuse_unsafe_production(*, production: bool, debug: bool, allowed_hosts: li
         raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
     if any("*" in host for host in allowed_hosts):
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts when APP_ENV=production, not '*'")
+
+
+def logging_config(*, level: str) -> dict:
+    """One plain line per record on stderr (the worker's `SMS to …` lines are the fake inbox)."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.request": {"level": "ERROR"}},
+    }

@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.settings import env_app_environment, env_secret, refuse_unsafe_production
+from svckit.settings import env_app_environment, env_secret, logging_config, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent.parent
@@ -184,14 +184,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = env.bool("
 # The OTP service's dev SMS inbox page, linked from the code page; empty hides the link.
 DEV_SMS_INBOX_URL = env.str("DEV_SMS_INBOX_URL", default="" if PRODUCTION else "http://127.0.0.1:8001/inbox/")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- Security headers (every answer) and HTTPS ---------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

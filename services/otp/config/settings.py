@@ -5,7 +5,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.settings import env_app_environment, env_secret, refuse_unsafe_production
+from svckit.settings import env_app_environment, env_secret, logging_config, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -111,14 +111,7 @@ SWAGGER_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- Security headers (every answer) and HTTPS ---------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
