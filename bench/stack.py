@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ import psycopg2
 import redis
 import requests
 
+from svckit.testing import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "referrals_bench"
 # Redis DB indexes no default of the product uses (OTP 0, Celery 1, core 2), plus a per-run prefix.
@@ -28,12 +29,6 @@ OTP_REDIS_DB, CELERY_REDIS_DB, CORE_REDIS_DB = 13, 14, 15
 # The bin/ scripts' tuning knobs: their defaults hold unless the environment sets them.
 BIN_SCRIPTS = (("otp", "web"), ("otp", "worker"), ("core", "web"))
 TUNING = ("CORE_WEB_WORKERS", "CORE_WEB_THREADS", "OTP_WEB_WORKERS", "OTP_WEB_THREADS", "OTP_WORKER_CONCURRENCY")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def server_url(url: str) -> str:

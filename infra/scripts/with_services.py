@@ -24,6 +24,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from svckit.testing import free_port
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/referrals"
 
@@ -110,12 +112,6 @@ def start_postgres(stack: ExitStack, url: str) -> str:
     dbname = (urlsplit(url).path or "/referrals").lstrip("/")
     run([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", dbname], check=True)
     return f"postgres://postgres@127.0.0.1:{port}/{dbname}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> int:

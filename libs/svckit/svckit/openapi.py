@@ -29,3 +29,16 @@ def error_response(description: str, *codes: str, details: dict | None = None) -
         schema=ERROR_SCHEMA,
         examples={"application/json": example},
     )
+
+
+RETRY_AFTER = {"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait")}
+
+
+def too_many(description: str, *codes: str) -> openapi.Response:
+    """A 429 answer: the error envelope plus the Retry-After header."""
+    return openapi.Response(
+        f"{description} Codes: {', '.join(codes)}.",
+        schema=ERROR_SCHEMA,
+        headers=RETRY_AFTER,
+        examples={"application/json": {"error": {"code": codes[0], "message": description, "details": {}}}},
+    )

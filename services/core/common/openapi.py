@@ -1,10 +1,8 @@
 """Documented answers shared by the core's endpoints (svckit.openapi draws the error envelope)."""
 
-from drf_yasg import openapi
+from svckit.openapi import RETRY_AFTER, error_response, too_many
 
-from svckit.openapi import error_response
-
-RETRY_AFTER = {"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait")}
+__all__ = ["RETRY_AFTER", "too_many"]
 BAD_BODY_CODES = ("validation_error", "malformed_request")
 
 UNAUTHORIZED = error_response("Missing, invalid or expired access token.", "not_authenticated")
@@ -17,16 +15,6 @@ OTP_OR_DATABASE_UNAVAILABLE = error_response(
 UNSUPPORTED = error_response("The body is not application/json.", "unsupported_media_type")
 TOO_LARGE = error_response("The body is larger than 16 kB.", "payload_too_large")
 BODY_ERRORS = {413: TOO_LARGE, 415: UNSUPPORTED}  # any endpoint that reads a JSON body
-
-
-def too_many(description: str, *codes: str) -> openapi.Response:
-    """A 429 answer: the error envelope plus the Retry-After header."""
-    return openapi.Response(
-        f"{description} Codes: {', '.join(codes)}.",
-        schema=error_response(description, *codes).schema,
-        headers=RETRY_AFTER,
-        examples={"application/json": {"error": {"code": codes[0], "message": description, "details": {}}}},
-    )
 
 
 THROTTLED = too_many("Too many requests from this client.", "too_many_requests")

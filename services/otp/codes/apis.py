@@ -19,14 +19,13 @@ from codes.serializers import (
     VerifiedSerializer,
 )
 from svckit.errors import error_body
-from svckit.openapi import error_response
+from svckit.openapi import error_response, too_many
 from svckit.phones import InvalidPhone as BadPhone
 from svckit.phones import strict_e164
 
 BAD_REQUEST = error_response("Malformed or invalid body.", "invalid_phone", "validation_error", "malformed_request")
 UNAUTHORIZED = error_response("Missing or wrong service token.", "not_authenticated")
 UNAVAILABLE = error_response("Redis or the broker is unreachable.", "unavailable")
-RETRY_AFTER = {"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait")}
 
 
 class CodeSendApi(APIView):
@@ -38,11 +37,7 @@ class CodeSendApi(APIView):
             202: CodeSentSerializer,
             400: BAD_REQUEST,
             401: UNAUTHORIZED,
-            429: openapi.Response(
-                "Resend cooldown or hourly cap. Codes: too_many_requests.",
-                schema=error_response("", "too_many_requests").schema,
-                headers=RETRY_AFTER,
-            ),
+            429: too_many("Resend cooldown or hourly cap.", "too_many_requests"),
             503: UNAVAILABLE,
         },
     )
@@ -68,11 +63,7 @@ class CodeVerifyApi(APIView):
                 details={"attempts_left": 4},
             ),
             401: UNAUTHORIZED,
-            429: openapi.Response(
-                "The code is burned after too many wrong guesses. Codes: too_many_attempts.",
-                schema=error_response("", "too_many_attempts").schema,
-                headers=RETRY_AFTER,
-            ),
+            429: too_many("The code is burned after too many wrong guesses.", "too_many_attempts"),
             503: UNAVAILABLE,
         },
     )
