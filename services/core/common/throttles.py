@@ -5,6 +5,7 @@ Rates are read from settings on each request, so tests and load tests can change
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 
@@ -33,6 +34,12 @@ return 0
 """
 
 
+@functools.cache
+def _hit_script(client: redis.Redis):
+    """Built once per connection: register_script hashes the source on every call."""
+    return client.register_script(_HIT)
+
+
 def _fail_open() -> bool:
     return bool(settings.CACHES["default"].get("OPTIONS", {}).get("IGNORE_EXCEPTIONS"))
 
@@ -40,8 +47,7 @@ def _fail_open() -> bool:
 def rate_hit(*, key: str, limit: int, window_seconds: int) -> float:
     """Count one hit on `key`; 0 if it is within `limit` per window, else seconds until one is free."""
     try:
-        client = get_redis_connection("default")
-        wait_ms = client.register_script(_HIT)(
+        wait_ms = _hit_script(get_redis_connection("default"))(
             keys=[cache.make_key(key)], args=[window_seconds * 1000, limit, uuid.uuid4().hex]
         )
     except redis.RedisError as exc:

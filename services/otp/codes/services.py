@@ -19,6 +19,7 @@ from kombu.exceptions import KombuError, OperationalError
 from codes import store
 from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
 from codes.sealing import seal
+from codes.tasks import deliver_sms
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ def code_generate() -> str:
 
 def otp_send(*, phone: str) -> CodeSent:
     """Store a new code (replacing the previous one) and queue its SMS for 1–2 s later."""
-    from codes.tasks import deliver_sms
-
     code = code_generate()
     message_id = uuid.uuid4().hex
     with _redis_guard():
