@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Static checks of the container setup. Needs no Docker engine (CI has none); exits non-zero on
 # any problem.
-#   1. docker-compose.yml is valid for Docker Compose with no .env at all (the development path),
-#      with .env.example as the .env, and with APP_ENV=production; the secrets reach every process
-#      that reads them, and compose itself gives none of them a value.
+#   1. docker-compose.yml is valid for Docker Compose with no .env at all (the development path,
+#      with docker-compose.override.yml), with .env.example as the .env, and alone with
+#      APP_ENV=production; the secrets reach every process that reads them, compose itself gives
+#      none of them a value, and production publishes no OTP port.
 #   2. The process commands of otp, otp-worker and core are exactly those of infra/Procfile
 #      (`make run`), and each Dockerfile's CMD is its service's command.
 #   3. What each Dockerfile COPYs exists and is not left out of the context by .dockerignore; the
@@ -39,18 +40,21 @@ step "$("${compose[@]}" version)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# `config` with a given .env and nothing from the caller's environment, resolved to JSON.
+# `config` with a given .env and compose files, nothing from the caller's environment, as JSON.
 resolve() {
-  env -i PATH="$PATH" HOME="$HOME" "${compose[@]}" --env-file "$1" -f docker-compose.yml config --format json
+  local env_file=$1
+  shift
+  env -i PATH="$PATH" HOME="$HOME" "${compose[@]}" --env-file "$env_file" "$@" config --format json
 }
+dev_files=(-f docker-compose.yml -f docker-compose.override.yml)
 
 step "compose: no .env (development defaults)"
-resolve /dev/null >"$work/dev.json"
+resolve /dev/null "${dev_files[@]}" >"$work/dev.json"
 
 step "compose: .env.example as the .env"
-resolve .env.example >"$work/example.json"
+resolve .env.example "${dev_files[@]}" >"$work/example.json"
 
-step "compose: APP_ENV=production with its secrets"
+step "compose: docker-compose.yml alone (production) with APP_ENV=production and its secrets"
 cat >"$work/prod.env" <<'EOF'
 APP_ENV=production
 SECRET_KEY=shared-secret-key
@@ -58,7 +62,7 @@ OTP_SECRET_KEY=otp-secret-key
 OTP_SECRET=otp-hmac-secret
 OTP_SERVICE_TOKEN=otp-service-token
 EOF
-resolve "$work/prod.env" >"$work/prod.json"
+resolve "$work/prod.env" -f docker-compose.yml >"$work/prod.json"
 
 step "compose: commands, secrets, Dockerfiles, .dockerignore, .env.example"
 python3 - "$work" <<'PY'
@@ -187,6 +191,13 @@ for name, svc in apps.items():
         if prod_env.get(var) != value:
             problems.append(f"{name}: with APP_ENV=production, {var} should be {value!r}, got {prod_env.get(var)!r}")
 
+# 1b. Production publishes nothing of the OTP service (its port answers to whoever reaches the host).
+for name, svc in prod["services"].items():
+    if svc.get("build", {}).get("dockerfile") == "services/otp/Dockerfile" and svc.get("ports"):
+        problems.append(f"{name}: the production configuration publishes {svc['ports']}; it must publish nothing")
+if not dev["services"]["otp"].get("ports"):
+    problems.append("otp: development (docker-compose.override.yml) should publish the dev inbox port")
+
 # 2. Process commands: compose == Procfile, Dockerfile CMD == its service's command.
 for name, svc in apps.items():
     command = svc.get("command") or []
@@ -259,9 +270,10 @@ for settings in sorted(Path("services").glob("*/config/settings.py")):
         if isinstance(first, ast.Constant) and re.fullmatch(r"[A-Z][A-Z0-9_]*", str(first.value)):
             read.setdefault(first.value, str(settings))
 shell_var = re.compile(r"(?<!\$)\$\{([A-Z][A-Z0-9_]*)")
-for script in sorted([*Path("services").glob("*/bin/*"), Path("docker-compose.yml")]):
+for script in sorted([*Path("services").glob("*/bin/*"), *Path(".").glob("docker-compose*.yml")]):
     for var in shell_var.findall(script.read_text()):
         read.setdefault(var, str(script))
+read.setdefault("COMPOSE_FILE", "docker compose itself")  # which compose files make the stack
 documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", Path(".env.example").read_text(), re.MULTILINE))
 for var, where in sorted(read.items()):
     if var not in documented:

@@ -63,6 +63,9 @@ OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 if SMS_BACKEND not in {"console", "inbox"}:
     raise ImproperlyConfigured("SMS_BACKEND must be 'console' or 'inbox'")
+# The dev inbox shows every code to whoever reaches the service: production must name a real backend.
+if PRODUCTION and SMS_BACKEND == "inbox":
+    raise ImproperlyConfigured("SMS_BACKEND must not be 'inbox' when APP_ENV=production: name a real SMS backend")
 SMS_DELAY_MIN_SECONDS = env.float("SMS_DELAY_MIN_SECONDS", default=1.0)
 SMS_DELAY_MAX_SECONDS = env.float("SMS_DELAY_MAX_SECONDS", default=2.0)
 SMS_INBOX_SIZE = env.int("SMS_INBOX_SIZE", default=10)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS"}
+OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SMS_BACKEND"}
 
 
 def _production(**extra: str) -> dict[str, str]:
@@ -26,6 +26,7 @@ def _production(**extra: str) -> dict[str, str]:
         "OTP_SECRET": secrets.token_urlsafe(32),
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "otp",
+        "SMS_BACKEND": "console",
         **extra,
     }
 
@@ -49,6 +50,7 @@ def test_manage_py_check_deploy_is_clean():
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name the hosts"),
         ({"ALLOWED_HOSTS": "otp,*"}, "ALLOWED_HOSTS must name the hosts"),
+        ({"SMS_BACKEND": "inbox"}, "SMS_BACKEND must not be 'inbox' when APP_ENV=production"),
     ],
 )
 def test_production_refuses_to_start(change, message):
@@ -76,3 +78,30 @@ def test_production_answers_plain_http_with_the_security_headers():
         assert plain[name] == value, name
     assert "Strict-Transport-Security" not in plain  # only ever sent over HTTPS
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_production_has_no_inbox_routes():
+    """Whatever SMS_BACKEND says at run time, production resolves neither inbox URL nor documents it."""
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "settings.SMS_BACKEND = 'inbox'; from django.test import Client; c = Client(HTTP_HOST='otp'); "
+        "paths = c.get('/schema.json').json()['paths']; "
+        "print(json.dumps([c.get('/v1/inbox/').status_code, c.get('/inbox/').status_code, sorted(paths)]))"
+    )
+    result = _run(["-c", script], _production())
+    assert result.returncode == 0, result.stderr[-3000:]
+    api, page, paths = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (api, page) == (404, 404)
+    assert any(p.endswith("/codes/verify/") for p in paths)
+    assert not any("inbox" in p for p in paths)
+
+
+def test_development_keeps_the_inbox_routes():
+    env = {**_production(SMS_BACKEND="inbox"), "APP_ENV": "development"}
+    script = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client(HTTP_HOST='otp').get('/v1/inbox/').status_code)"
+    )
+    result = _run(["-c", script], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "200"
