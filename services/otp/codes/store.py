@@ -6,7 +6,8 @@ Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay clust
   <prefix>{phone}:sends     sorted set of send times (ms) in the last hour
   <prefix>{phone}:inbox     dev inbox: newest-first JSON messages (inbox backend only)
   <prefix>inbox             dev inbox: recent messages for all phones
-  <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice
+  <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice; with a
+                           provider backend a JSON record {status, provider, provider_id, ...}
 """
 
 from __future__ import annotations
@@ -108,6 +109,27 @@ return 1
 """
 
 
+# KEYS: delivery mark. ARGV: claim record, ttl_s. Takes the mark when it is free or holds a failed
+# attempt that may be tried again (status "retry"); returns false then, else the record held.
+_SMS_CLAIM = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local ok, record = pcall(cjson.decode, held)
+  if not (ok and type(record) == 'table' and record['status'] == 'retry') then return held end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return false
+"""
+
+# KEYS: delivery mark. ARGV: our claim record, new record, ttl_s.
+# Changes the mark only while it still holds our claim; returns 1 if it did.
+_SMS_SETTLE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
 @dataclass(frozen=True)
 class SendResult:
     stored: bool
@@ -183,6 +205,24 @@ def sms_mark_delivered(*, message_id: str) -> bool:
 
 def sms_unmark_delivered(*, message_id: str) -> None:
     client().delete(f"{settings.OTP_KEY_PREFIX}sms:{message_id}")
+
+
+def sms_claim(*, message_id: str, claim: str) -> str | None:
+    """Take the delivery mark for one provider call (atomically). None when taken; otherwise the
+    mark already there: "1" from console/inbox, or a provider backend's JSON record."""
+    key = f"{settings.OTP_KEY_PREFIX}sms:{message_id}"
+    return _script(_SMS_CLAIM)(keys=[key], args=[claim, DELIVERED_MARK_SECONDS])
+
+
+def sms_settle(*, message_id: str, claim: str, record: str) -> bool:
+    """Replace our claim with the attempt's outcome. False when the mark no longer holds our claim."""
+    key = f"{settings.OTP_KEY_PREFIX}sms:{message_id}"
+    return bool(_script(_SMS_SETTLE)(keys=[key], args=[claim, record, DELIVERED_MARK_SECONDS]))
+
+
+def sms_mark(*, message_id: str) -> str | None:
+    """The delivery mark of a message, None if it has none."""
+    return client().get(f"{settings.OTP_KEY_PREFIX}sms:{message_id}")
 
 
 def inbox_add(*, message_id: str, phone: str, message: dict) -> bool:

@@ -5,7 +5,9 @@ import logging
 import redis
 from celery import shared_task
 from cryptography.fernet import InvalidToken
+from django.conf import settings
 
+from codes.delivery import provider_deliver
 from codes.sealing import unseal
 from codes.sms import sms_send
 
@@ -13,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    bind=True,
     name="codes.deliver_sms",
     acks_late=True,
     ignore_result=True,
@@ -22,16 +25,45 @@ logger = logging.getLogger(__name__)
     retry_jitter=True,
     max_retries=8,
 )
-def deliver_sms(*, message_id: str, phone: str, sealed_code: str, requested_at: str) -> bool:
-    """Idempotent by message id: a redelivered message (worker killed, retried) is sent once."""
+def deliver_sms(
+    self,
+    *,
+    message_id: str,
+    phone: str,
+    sealed_code: str,
+    requested_at: str,
+    provider_index: int = 0,
+    attempt: int = 1,
+    calls: int = 1,
+) -> bool:
+    """Idempotent by message id: a redelivered message (worker killed, retried) is sent once.
+    With provider backends, `provider_index`/`attempt`/`calls` say where this retry stands (see
+    codes.delivery); the retry is this task again with a countdown, never a sleep."""
     try:
         code = unseal(sealed_code)
     except InvalidToken:
         logger.warning("SMS %s dropped: the sealed code is not valid or has expired", message_id)
         return False
-    sent = sms_send(
-        message_id=message_id, phone=phone, text=f"Your code is {code}", code=code, requested_at=requested_at
+    text = f"Your code is {code}"
+    if not settings.SMS_PROVIDERS:
+        sent = sms_send(message_id=message_id, phone=phone, text=text, code=code, requested_at=requested_at)
+        if not sent:
+            logger.info("SMS %s was already delivered; skipped", message_id)
+        return sent
+    step = provider_deliver(
+        message_id=message_id,
+        phone=phone,
+        text=text,
+        requested_at=requested_at,
+        provider_index=provider_index,
+        attempt=attempt,
+        calls=calls,
     )
-    if not sent:
-        logger.info("SMS %s was already delivered; skipped", message_id)
-    return sent
+    if step.action == "retry":
+        kwargs = {**self.request.kwargs, "provider_index": step.provider_index, "attempt": step.attempt}
+        raise self.retry(
+            kwargs={**kwargs, "calls": calls + 1},
+            countdown=step.countdown,
+            max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS,
+        )
+    return step.sent

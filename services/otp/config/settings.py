@@ -60,9 +60,37 @@ OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
 
 # --- SMS delivery -------------------------------------------------------------------------
-SMS_BACKEND = env.str("SMS_BACKEND", default="console")
-if SMS_BACKEND not in {"console", "inbox"}:
-    raise ImproperlyConfigured("SMS_BACKEND must be 'console' or 'inbox'")
+# "console" or "inbox" (development), or real providers tried in order: "twilio", "smsru", "twilio,smsru".
+SMS_BACKEND = env.str("SMS_BACKEND", default="console").replace(" ", "")
+SMS_PROVIDERS = [] if SMS_BACKEND in {"console", "inbox"} else SMS_BACKEND.split(",")
+if set(SMS_PROVIDERS) - {"twilio", "smsru"} or len(set(SMS_PROVIDERS)) != len(SMS_PROVIDERS):
+    raise ImproperlyConfigured("SMS_BACKEND must be 'console', 'inbox' or a list of 'twilio' and 'smsru'")
+SMS_CONNECT_TIMEOUT_SECONDS = env.float("SMS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+SMS_READ_TIMEOUT_SECONDS = env.float("SMS_READ_TIMEOUT_SECONDS", default=10.0)
+SMS_PROVIDER_ATTEMPTS = env.int("SMS_PROVIDER_ATTEMPTS", default=3)
+SMS_RETRY_BACKOFF_SECONDS = env.float("SMS_RETRY_BACKOFF_SECONDS", default=1.0)
+# Kept under the broker's visibility timeout, so a retry's countdown is not redelivered meanwhile.
+SMS_RETRY_BACKOFF_MAX_SECONDS = env.float("SMS_RETRY_BACKOFF_MAX_SECONDS", default=20.0)
+# Twilio Programmable Messaging: https://www.twilio.com/docs/messaging/api/message-resource
+TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+# SMS.ru: https://sms.ru/api/send
+SMSRU_API_BASE = env.str("SMSRU_API_BASE", default="https://sms.ru").rstrip("/")
+SMSRU_API_ID = env.str("SMSRU_API_ID", default="")
+SMSRU_FROM = env.str("SMSRU_FROM", default="")
+SMSRU_TEST = env.bool("SMSRU_TEST", default=False)
+# A provider named without its credentials could never deliver: refuse to start, in every APP_ENV.
+if "twilio" in SMS_PROVIDERS and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID"
+    )
+if "smsru" in SMS_PROVIDERS and not SMSRU_API_ID:
+    raise ImproperlyConfigured("SMS_BACKEND=smsru needs SMSRU_API_ID")
 # The dev inbox shows every code to whoever reaches the service: production must name a real backend.
 if PRODUCTION and SMS_BACKEND == "inbox":
     raise ImproperlyConfigured("SMS_BACKEND must not be 'inbox' when APP_ENV=production: name a real SMS backend")

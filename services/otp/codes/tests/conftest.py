@@ -77,3 +77,46 @@ def celery_worker():
 
     with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10):
         yield
+
+
+@pytest.fixture
+def providers(settings, httpserver):
+    """Both real provider backends, pointed at one local fake (pytest-httpserver), with short
+    timeouts; returns the settings. Tests pick the order with settings.SMS_PROVIDERS."""
+    base = httpserver.url_for("").rstrip("/")
+    settings.SMS_BACKEND = "twilio,smsru"
+    settings.SMS_PROVIDERS = ["twilio", "smsru"]
+    settings.TWILIO_API_BASE = base
+    settings.TWILIO_ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
+    settings.TWILIO_AUTH_TOKEN = "twilio-test-token"
+    settings.TWILIO_FROM = "+15005550006"
+    settings.TWILIO_MESSAGING_SERVICE_SID = ""
+    settings.SMSRU_API_BASE = base
+    settings.SMSRU_API_ID = "smsru-test-api-id"
+    settings.SMSRU_FROM = ""
+    settings.SMSRU_TEST = False
+    settings.SMS_CONNECT_TIMEOUT_SECONDS = 0.3
+    settings.SMS_READ_TIMEOUT_SECONDS = 0.5
+    settings.SMS_PROVIDER_ATTEMPTS = 3
+    return settings
+
+
+@pytest.fixture
+def unanswered_url():
+    """A URL whose TCP connect never completes: a listening socket (backlog 0) whose accept queue
+    is already full, so the kernel drops further SYNs and the client's connect times out."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    yield f"http://127.0.0.1:{port}"
+    for sock in (*fillers, listener):
+        sock.close()

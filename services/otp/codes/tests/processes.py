@@ -56,5 +56,9 @@ def otp_web(env: dict[str, str]):
         stop([process])
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([str(SERVICE_DIR / "bin" / "worker")], env=env, start_new_session=True)
+def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Popen:
+    """bin/worker in its own process group; its output goes to `log` when given."""
+    output = log.open("ab") if log else None
+    return subprocess.Popen(
+        [str(SERVICE_DIR / "bin" / "worker")], env=env, start_new_session=True, stdout=output, stderr=output
+    )

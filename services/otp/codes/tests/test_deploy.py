@@ -15,10 +15,11 @@ import pytest
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SMS_BACKEND"}
+PROVIDER_SETTINGS = ("TWILIO_", "SMSRU_")
 
 
 def _production(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in OWN}
+    env = {k: v for k, v in os.environ.items() if k not in OWN and not k.startswith(PROVIDER_SETTINGS)}
     return {
         **env,
         "APP_ENV": "production",
@@ -56,6 +57,42 @@ def test_manage_py_check_deploy_is_clean():
 def test_production_refuses_to_start(change, message):
     result = _run(["-c", "import config.settings"], _production(**change))
     assert result.returncode != 0 and f"ImproperlyConfigured: {message}" in result.stderr
+
+
+TWILIO = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({**TWILIO, "TWILIO_AUTH_TOKEN": ""}, "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
+        ({**TWILIO, "TWILIO_ACCOUNT_SID": ""}, "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
+        ({**TWILIO, "TWILIO_FROM": ""}, "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN"),
+        ({"SMS_BACKEND": "smsru"}, "SMS_BACKEND=smsru needs SMSRU_API_ID"),
+        ({**TWILIO, "SMS_BACKEND": "twilio,smsru"}, "SMS_BACKEND=smsru needs SMSRU_API_ID"),
+        ({"SMS_BACKEND": "twilio,twilio"}, "SMS_BACKEND must be 'console', 'inbox' or a list"),
+        ({"SMS_BACKEND": "console,twilio"}, "SMS_BACKEND must be 'console', 'inbox' or a list"),
+        ({"SMS_BACKEND": "nexmo"}, "SMS_BACKEND must be 'console', 'inbox' or a list"),
+    ],
+)
+def test_production_refuses_a_provider_without_its_credentials(change, message):
+    result = _run(["-c", "import config.settings"], _production(**change))
+    assert result.returncode != 0 and f"ImproperlyConfigured: {message}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        TWILIO,
+        {**TWILIO, "TWILIO_FROM": "", "TWILIO_MESSAGING_SERVICE_SID": "MG1"},
+        {"SMS_BACKEND": "smsru", "SMSRU_API_ID": "id"},
+        {**TWILIO, "SMS_BACKEND": "twilio, smsru", "SMSRU_API_ID": "id"},
+    ],
+)
+def test_production_starts_with_a_providers_credentials(change):
+    script = "from django.conf import settings; import django; django.setup(); print(settings.SMS_PROVIDERS)"
+    result = _run(["-c", script], _production(**change))
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_production_answers_plain_http_with_the_security_headers():

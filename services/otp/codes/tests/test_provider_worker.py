@@ -1,0 +1,39 @@
+"""Provider retries on a real Celery worker and the real Redis broker: the retry is the task again
+with a countdown (backoff with jitter), never a sleep, and it still sends exactly once."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from werkzeug import Response
+
+from codes import services
+from codes.tests.test_providers import TWILIO_CREATED, TWILIO_PATH
+
+
+@pytest.mark.worker
+def test_a_500_is_retried_by_the_worker_after_a_backoff(celery_worker, providers, httpserver, phone, known_code):
+    providers.SMS_PROVIDERS = ["twilio"]
+    providers.SMS_RETRY_BACKOFF_SECONDS = 1.0
+    calls: list[tuple[float, str]] = []
+
+    def answer(status: int, body: dict):
+        def handler(request):
+            calls.append((time.monotonic(), request.form["Body"]))
+            return Response(json.dumps(body), status=status, content_type="application/json")
+
+        return handler
+
+    httpserver.expect_ordered_request(TWILIO_PATH).respond_with_handler(answer(500, {"code": 20500}))
+    httpserver.expect_ordered_request(TWILIO_PATH).respond_with_handler(answer(201, TWILIO_CREATED))
+    known_code("2468")
+    services.otp_send(phone=phone)
+
+    deadline = time.monotonic() + 10
+    while len(calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)
+    assert [body for _, body in calls] == ["Your code is 2468"] * 2
+    assert 0.5 <= calls[1][0] - calls[0][0] <= 2.0, "the first retry waits 0.5–1 s (1 s backoff, half of it jitter)"
