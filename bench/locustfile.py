@@ -9,6 +9,10 @@ Environment:
     OTP_URL              the OTP service (dev inbox; DeliveryLagUser), default http://127.0.0.1:8001
     OTP_SERVICE_TOKEN    the OTP service token (DeliveryLagUser only)
     BENCH_INVITE_CODE    invite code every journey activates (default: a user signed in at start)
+    BENCH_USER_RATE      requests per second of each CodeRequestPacedUser and SignInUser (default 1):
+                         -u 100 is a constant offered load of 100 requests/s
+    BENCH_SIGNIN_COUNT   existing users SignInUser signs in (one code each, sent and read at start;
+                         needs the OTP service's resend cooldown at most 1 s, OTP_RESEND_COOLDOWN_SECONDS)
     BENCH_PROFILE_PHONE  the user ProfileUser reads, signed in at start (seed it with 10,000 referrals:
                          `manage.py seed_referrals --phone ... --count 10000` in services/core)
     BENCH_PROFILE_TOKEN  or an access token of that user
@@ -18,6 +22,9 @@ Environment:
     BENCH_LAG_RATE       codes per second DeliveryLagUser sends (default 1000); -u is how many codes
     BENCH_MAX_REQUESTS   stop after this many requests (default: no bound but --run-time)
     BENCH_WARMUP         seconds left out of BENCH_SAMPLES at the start (default 0)
+    BENCH_RUN_SECONDS    quit this long after the set-up is done (default: --run-time alone, which
+                         counts the set-up too)
+    BENCH_READY          touch this file when the set-up is done and the load starts
     BENCH_SAMPLES        write every latency (ms) per request name to this JSON file at the end
 """
 
@@ -35,19 +42,22 @@ from urllib.parse import quote
 
 import gevent
 import gevent.event
+import gevent.pool
 import requests
-from locust import FastHttpUser, constant, events, tag, task
+from locust import FastHttpUser, constant, constant_throughput, events, tag, task
 from locust.exception import StopUser
 
 logger = logging.getLogger("bench")
 
 OTP_URL = os.environ.get("OTP_URL", "http://127.0.0.1:8001").rstrip("/")
 JOURNEY = "journey: code → SMS → sign-in → profile → invite"
+SIGNIN = "POST /api/v1/auth/token/ (existing user)"
 LAG = "delivery lag: code request → inbox"
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", "0"))
 WARMUP_SECONDS = float(os.environ.get("BENCH_WARMUP", "0"))
 SMS_WAIT_SECONDS = 15  # a code not in the inbox by then counts as lost
 LAG_FIRST_POLL_SECONDS = 3.5  # after the 2 s maximum delay, so polling does not compete with delivery
+USER_RATE = float(os.environ.get("BENCH_USER_RATE", "1"))
 
 # Fresh phones: +7 90x xxx xx xx from a random point, so runs against one deployment don't collide
 # with the per-phone cooldown and hourly cap.
@@ -104,7 +114,46 @@ def sign_in(core_url: str, phone: str) -> dict:
     return response.json()
 
 
+def codes_by_phone(phones: list[str], *, messages: int) -> dict[str, str]:
+    """Send each phone a code straight from the OTP service, 20 at a time, and read it back from the
+    inbox once the phone has `messages` messages there (the newest is first)."""
+    token = os.environ.get("OTP_SERVICE_TOKEN", "")
+    pool = gevent.pool.Pool(20)
+
+    def send(phone: str) -> None:
+        url = f"{OTP_URL}/v1/codes/"
+        requests.post(url, json={"phone": phone}, headers=bearer(token), timeout=10).raise_for_status()
+
+    def read(phone: str) -> str:
+        deadline = time.monotonic() + SMS_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            found = requests.get(inbox_url(phone), timeout=10).json()["messages"]
+            if len(found) >= messages:
+                return found[0]["code"]
+            gevent.sleep(0.5)
+        raise RuntimeError(f"no SMS for {phone} in the inbox at {OTP_URL} within {SMS_WAIT_SECONDS} s")
+
+    pool.map(send, phones)
+    gevent.sleep(2.0)  # the SMS is delayed 1–2 s
+    return dict(zip(phones, pool.map(read, phones), strict=True))
+
+
+def existing_users_with_codes(core_url: str, count: int) -> list[tuple[str, str]]:
+    """`count` phones that are users already (each signed in once), each with a fresh code."""
+    phones = [fresh_phone() for _ in range(count)]
+    first = codes_by_phone(phones, messages=1)
+
+    def sign_in_once(phone: str) -> None:
+        body = {"phone": phone, "code": first[phone]}
+        url = f"{core_url}/api/v1/auth/token/"
+        requests.post(url, json=body, headers=client_headers(), timeout=10).raise_for_status()
+
+    gevent.pool.Pool(20).map(sign_in_once, phones)
+    return list(codes_by_phone(phones, messages=2).items())
+
+
 setup: dict[str, str] = {}
+signin_codes: list[tuple[str, str]] = []
 
 
 @events.test_start.add_listener
@@ -124,6 +173,8 @@ def sign_in_setup_users(environment, **_kwargs):
                     raise RuntimeError("ProfileUser needs BENCH_PROFILE_PHONE or BENCH_PROFILE_TOKEN")
                 token = sign_in(environment.host, phone)["access"]
             setup["profile_token"] = token
+        if "SignInUser" in names:
+            signin_codes.extend(existing_users_with_codes(environment.host, int(os.environ["BENCH_SIGNIN_COUNT"])))
     except (requests.RequestException, RuntimeError, KeyError) as exc:
         logger.error("set-up failed: %s", exc)
         environment.process_exit_code = 2
@@ -160,6 +211,35 @@ class CodeRequestUser(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 202:
+                response.failure(f"status {response.status_code}")
+
+
+class CodeRequestPacedUser(CodeRequestUser):
+    """2b. The same request at BENCH_USER_RATE per user: a constant offered load, not saturation."""
+
+    wait_time = constant_throughput(USER_RATE)
+
+
+class SignInUser(FastHttpUser):
+    """POST /api/v1/auth/token/ of an existing user with a valid code (BENCH_SIGNIN_COUNT of them,
+    prepared at start), at BENCH_USER_RATE per user."""
+
+    wait_time = constant_throughput(USER_RATE)
+
+    @tag("signin")
+    @task
+    def sign_in(self):
+        if not signin_codes:
+            return  # every prepared code is used: idle until the run ends
+        phone, code = signin_codes.pop()
+        with self.client.post(
+            "/api/v1/auth/token/",
+            json={"phone": phone, "code": code},
+            headers=client_headers(),
+            name=SIGNIN,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
 
 
@@ -386,8 +466,14 @@ def on_init(environment, **_kwargs):
 
 
 @events.test_start.add_listener
-def restart_clock(**_kwargs):
+def restart_clock(environment, **_kwargs):
+    """The set-up is done (test_start listeners run in order): the load and its clock start now."""
     samples.started = time.time()
+    if os.environ.get("BENCH_RUN_SECONDS"):
+        gevent.spawn_later(float(os.environ["BENCH_RUN_SECONDS"]), environment.runner.quit)
+    if os.environ.get("BENCH_READY"):
+        with open(os.environ["BENCH_READY"], "w") as marker:
+            marker.write(str(samples.started))
 
 
 @events.quitting.add_listener

@@ -32,7 +32,8 @@ def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> d
 
 def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
     """Per group: RSS and PSS in MB (PSS shares a page among the processes mapping it, so PostgreSQL's
-    shared buffers count once), CPU seconds per pid (for deltas), and each process."""
+    shared buffers count once), CPU seconds per pid (utime + stime of the process and its waited-for
+    children, from /proc through psutil; for deltas), and each process."""
     result = {}
     for name, processes in groups.items():
         rss = pss = 0
@@ -48,7 +49,9 @@ def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
                 continue
             rss += memory.rss
             pss += memory.pss
-            cpu[process.pid] = times.user + times.system
+            # Children's times count the CPU of workers that exited and were waited for (recycled
+            # gunicorn workers, a restarted Celery): still the stack's CPU.
+            cpu[process.pid] = times.user + times.system + times.children_user + times.children_system
             detail.append({"pid": process.pid, "rss_mb": round(memory.rss / 2**20, 1), "command": label})
         result[name] = {"rss_mb": rss / 2**20, "pss_mb": pss / 2**20, "processes": len(cpu), "cpu": cpu}
         result[name]["detail"] = detail

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import probes  # noqa: E402
 import profiling  # noqa: E402
 import report  # noqa: E402
+import targets  # noqa: E402
 from stack import BENCH_DB, ROOT, Stack  # noqa: E402
 
 OUT = ROOT / "var" / "bench"
@@ -37,7 +38,9 @@ PROFILE_PHONE = "+79990000001"  # the user seeded with 10,000 referrals
 REFERRALS = 10_000
 JOURNEY = "journey: code → SMS → sign-in → profile → invite"
 PROFILE = "GET /api/v1/profile/ (10k referrals)"
+SIGNIN = "POST /api/v1/auth/token/ (existing user)"
 MAX_REQUESTS = 500_000  # a hard bound per scenario, far above what 2 cores serve in its run time
+SETUP_SECONDS = 180  # what locust may spend on a scenario's set-up (sign-ins, codes) before the load
 
 
 @dataclass(frozen=True)
@@ -50,14 +53,16 @@ class Scenario:
     seconds: float = 20  # measured, after the warm-up
     warmup: float = 3
     spawn_rate: float = 50
+    user_rate: float | None = None  # requests/s per user: users × user_rate is a constant offered load
 
 
 def scenarios(seconds: float, users: int) -> list[Scenario]:
+    code = "POST /api/v1/auth/code/"
     return [
         Scenario("healthz", "1. GET /healthz (floor)", "HealthzUser", users, "GET /healthz", seconds),
-        Scenario(
-            "code", "2. POST /auth/code/ (fresh phone)", "CodeRequestUser", users, "POST /api/v1/auth/code/", seconds
-        ),
+        Scenario("code", "2. POST /auth/code/ (fresh phone)", "CodeRequestUser", users, code, seconds),
+        Scenario("code_rate", "2b. POST /auth/code/ at 100/s", "CodeRequestPacedUser", 100, code, seconds, 3, 100, 1.0),
+        Scenario("signin", "2c. POST /auth/token/ at 30/s", "SignInUser", 30, SIGNIN, seconds, 3, 30, 1.0),
         Scenario("journey", "3. journey code→SMS→token→profile→invite", "JourneyUser", users, JOURNEY, seconds * 1.5),
         Scenario("profile", "4. GET /profile/ (10k referrals)", "ProfileUser", users, PROFILE, seconds),
         Scenario(
@@ -77,6 +82,9 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
     samples_path = OUT / "raw" / f"{scenario.key}.json"
     samples_path.parent.mkdir(parents=True, exist_ok=True)
     samples_path.unlink(missing_ok=True)
+    ready_path = samples_path.with_suffix(".ready")
+    ready_path.unlink(missing_ok=True)
+    run_time = scenario.warmup + scenario.seconds
     env = {
         **os.environ,
         "OTP_URL": stack.otp_url,
@@ -87,14 +95,21 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
         "BENCH_MAX_REQUESTS": str(MAX_REQUESTS),
         "BENCH_LAG_RATE": "1000",
         "BENCH_FORWARDED_FOR": os.environ.get("BENCH_FORWARDED_FOR", "1"),
+        "BENCH_READY": str(ready_path),
+        "BENCH_USER_RATE": str(scenario.user_rate or 1),
+        "BENCH_SIGNIN_COUNT": str(round(scenario.users * (scenario.user_rate or 1) * run_time * 1.1) + 10),
     }
-    # The delivery scenario ends itself once every code is found or given up on (15 s each).
-    run_time = scenario.warmup + scenario.seconds if scenario.seconds else 60
+    # The delivery scenario ends itself once every code is found or given up on (15 s each); the
+    # others run for their time once the set-up is done; -t only bounds a hung set-up.
+    if scenario.seconds:
+        env["BENCH_RUN_SECONDS"] = f"{run_time:.1f}"
+    else:
+        run_time = 60
     command = [
         str(Path(sys.executable).parent / "locust"),
         *("-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary"),
         *("--host", stack.core_url, "-u", str(scenario.users), "-r", str(scenario.spawn_rate)),
-        *("-t", f"{run_time:.0f}s", "--stop-timeout", "5", "--loglevel", "WARNING"),
+        *("-t", f"{run_time + SETUP_SECONDS:.0f}s", "--stop-timeout", "5", "--loglevel", "WARNING"),
         scenario.user_class,
     ]
     log = open(OUT / "logs" / f"locust-{scenario.key}.log", "w")  # noqa: SIM115
@@ -104,7 +119,9 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             load_ends = scenario.warmup + scenario.seconds if scenario.seconds else None
-            cpu, window = watch(locust, find, warmup=scenario.warmup, load_ends=load_ends, limit=run_time + 90)
+            cpu, window, load = watch(
+                locust, find, ready_path, warmup=scenario.warmup, load_ends=load_ends, limit=run_time + SETUP_SECONDS
+            )
         finally:
             if locust.poll() is None:
                 os.killpg(locust.pid, signal.SIGKILL)
@@ -121,15 +138,20 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
     names = [scenario.main, *sorted(name for name in raw if name != scenario.main)]
     rows = [report.row(name, raw[name], users=scenario.users) for name in names if name in raw]
     rate = rows[0]["rps"] if rows else None  # requests per second of the first row, over about the same window
+    stack_cpu = sum(value for name, value in cpu.items() if name not in report.NOT_STACK)
     return {
         "title": scenario.title,
         "users": scenario.users,
         "locust_exit_code": locust.returncode,
         "rows": rows,
+        "offered_rate": scenario.users * scenario.user_rate if scenario.user_rate else None,
+        "cpu_window_s": round(window, 2),
         "cpu_percent": {name: round(100 * value / window, 1) for name, value in cpu.items()},
-        "cpu_ms_per_request": {name: round(1000 * value / window / rate, 2) for name, value in cpu.items()}
+        "cpu_ms_per_request": {name: round(1000 * value / window / rate, 3) for name, value in cpu.items()}
         if rate
         else {},
+        "stack_cpu_ms_per_request": round(1000 * stack_cpu / window / rate, 3) if rate else None,
+        "load_average": load,
         "peak_memory": probes.memory_summary(sampler.peak) if sampler.peak else None,
         "profile": profiling.summarize_all(OUT / "profiles" / scenario.key, stack.processes) if profile else None,
         "_peak": sampler.peak,
@@ -137,34 +159,43 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
 
 
 def watch(
-    locust: subprocess.Popen, find, *, warmup: float, load_ends: float | None, limit: float
-) -> tuple[dict[str, float], float]:
-    """Wait for locust; return the CPU seconds each part of the stack, locust itself and everything
-    else on the machine used between the end of the warm-up and the end of the load (or locust's
-    exit), and that window's length."""
+    locust: subprocess.Popen, find, ready: Path, *, warmup: float, load_ends: float | None, limit: float
+) -> tuple[dict[str, float], float, dict]:
+    """Wait for locust; return the CPU seconds (utime + stime, children included) each part of the
+    stack, locust itself and everything else on the machine used between the end of the warm-up and
+    the end of the load (or locust's exit), that window's length, and the machine's 1-minute load
+    average at both ends. The clock starts when locust's set-up is done (its `ready` file)."""
     started = time.monotonic()
+    load_started: float | None = None
     locust_process = psutil.Process(locust.pid)
     locust_cpu = 0.0
     before = after = None
+
+    def mark() -> tuple:
+        return (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+
     while locust.poll() is None and time.monotonic() - started < limit:
         try:
             times = locust_process.cpu_times()
             locust_cpu = times.user + times.system
         except psutil.NoSuchProcess:
             pass
-        elapsed = time.monotonic() - started
+        if load_started is None and ready.exists():
+            load_started = time.monotonic()
+        elapsed = time.monotonic() - load_started if load_started is not None else -1.0
         if before is None and elapsed >= warmup:
-            before = (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+            before, load_before = mark(), os.getloadavg()[0]
         if after is None and load_ends is not None and elapsed >= load_ends:
-            after = (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+            after = mark()
         time.sleep(0.25)
     if before is None:
-        raise RuntimeError("locust stopped before the end of the warm-up")
-    after = after or (probes.snapshot(find()), probes.system_busy_seconds(), locust_cpu, time.monotonic())
+        raise RuntimeError("locust stopped before the end of its set-up and warm-up")
+    after = after or mark()
     cpu = {name: probes.cpu_seconds(before[0][name]["cpu"], after[0][name]["cpu"]) for name in after[0]}
     cpu["locust"] = after[2] - before[2]
     cpu["other"] = max(0.0, after[1] - before[1] - sum(cpu.values()))
-    return cpu, max(0.001, after[3] - before[3])
+    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    return cpu, max(0.001, after[3] - before[3]), load
 
 
 def wait_for_sms_backlog(stack: Stack, timeout: float = 60) -> float:
@@ -202,7 +233,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50, help="concurrent users in scenarios 1-4 (default 50)")
     parser.add_argument("--quick", action="store_true", help="5 s per scenario: to check the harness, not to measure")
     parser.add_argument("--profile", action="store_true", help="py-spy every service during each scenario")
-    parser.add_argument("--only", help="comma-separated scenarios: healthz,code,journey,profile,delivery")
+    parser.add_argument(
+        "--only", help="comma-separated scenarios: healthz,code,code_rate,signin,journey,profile,delivery"
+    )
     args = parser.parse_args()
     chosen = scenarios(5 if args.quick else args.seconds, args.users)
     if args.only:
@@ -264,16 +297,17 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     results["memory"] = memory
-    results["targets"] = report.targets(results["scenarios"], memory)
+    results["targets"] = targets.targets(results["scenarios"], memory)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report.write_json(OUT / "results.json", results)
     if results["scenarios"]:
         subtitle = f"{results['started_at']}, commit {results['commit']}, {psutil.cpu_count()} CPUs"
         report.plot(OUT / "latency.png", results["scenarios"], subtitle)
         print()
-        print(report.table(results["scenarios"]))
-        print()
         print(report.cpu_table(results["scenarios"]))
+        print()
+        print(report.table(results["scenarios"]))
     if memory:
         print()
         for moment, shot in memory.items():
@@ -287,7 +321,7 @@ def main() -> int:
         for name, summary in (scenario.get("profile") or {}).items():
             print(f"\n[{key}] " + profiling.summary_text(name, summary))
     print()
-    print(report.targets_text(results["targets"]))
+    print(targets.targets_text(results["targets"]))
     print(f"\nwritten: {OUT / 'results.json'}, {OUT / 'latency.png'}")
     return exit_code
 

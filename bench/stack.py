@@ -72,13 +72,15 @@ class Stack:
         return found
 
     def env(self, *, secret_key: str) -> dict[str, str]:
-        """Production settings with throwaway secrets, the dev inbox on and the throttles lifted."""
+        """Production-like settings with throwaway secrets, the dev inbox on and the throttles lifted."""
         venv_bin = str(Path(sys.executable).parent)
         return {
             **os.environ,
             "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "PYTHONUNBUFFERED": "1",
-            "APP_ENV": "production",
+            # Production refuses the dev inbox the load client reads codes from; with DEBUG off, real
+            # secrets and plain-HTTP cookies (below) the settings are production's but for HSTS.
+            "APP_ENV": "development",
             "DEBUG": "false",
             "SECRET_KEY": secret_key,
             "OTP_SECRET": secrets.token_urlsafe(32),
@@ -103,6 +105,8 @@ class Stack:
             "SECURE_COOKIES": "false",
             "THROTTLE_AUTH_PER_IP": "1000000/min",
             "THROTTLE_INVITE_PER_USER": "1000000/min",
+            # The sign-in scenario's users were signed in once at set-up: their second code may follow.
+            "OTP_RESEND_COOLDOWN_SECONDS": "1",
         }
 
     # --- Lifecycle ---------------------------------------------------------------------------
