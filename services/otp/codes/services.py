@@ -18,6 +18,7 @@ from kombu.exceptions import KombuError, OperationalError
 
 from codes import store
 from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
+from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED
 from codes.sealing import seal
 from codes.tasks import deliver_sms
 
@@ -55,6 +56,7 @@ def otp_send(*, phone: str) -> CodeSent:
     with _redis_guard():
         result = store.code_store(phone=phone, digest=code_digest(phone=phone, code=code), send_id=message_id)
     if not result.stored:
+        CODES_FAILED.labels(reason="too_many_requests").inc()
         raise TooManyRequests(
             "Too many codes requested for this phone. Try again later.", retry_after=result.wait_ms / 1000
         )
@@ -72,9 +74,12 @@ def otp_send(*, phone: str) -> CodeSent:
     except (OperationalError, KombuError, redis.RedisError) as exc:
         # No SMS will come: give the phone its cooldown and hourly slot back.
         logger.warning("could not queue SMS %s: %s", message_id, exc)
+        SMS_FAILED.labels(reason="not_queued").inc()
         with _redis_guard():
             store.code_cancel(phone=phone, send_id=message_id)
         raise ServiceUnavailable() from exc
+    CODES_SENT.inc()
+    SMS_QUEUED.inc()
     return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_COOLDOWN_SECONDS)
 
 
@@ -83,9 +88,12 @@ def otp_verify(*, phone: str, code: str) -> None:
     with _redis_guard():
         result = store.code_check(phone=phone, digest=code_digest(phone=phone, code=code))
     if result.status == "verified":
+        CODES_VERIFIED.inc()
         return
     if result.status == "burned":
+        CODES_FAILED.labels(reason="too_many_attempts").inc()
         raise TooManyAttempts(retry_after=result.wait_ms / 1000)
+    CODES_FAILED.labels(reason="invalid_code").inc()
     raise InvalidCode(details={"attempts_left": result.attempts_left})
 
 

@@ -1,13 +1,16 @@
 """Delivery: the SMS is queued with a 1–2 s countdown; nothing ever sleeps for the delay."""
 
 import logging
+from datetime import UTC, datetime
 
 import redis
 from celery import shared_task
+from celery.signals import task_failure
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 
 from codes.delivery import provider_deliver
+from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED
 from codes.sealing import unseal
 from codes.sms import sms_send
 
@@ -43,13 +46,16 @@ def deliver_sms(
         code = unseal(sealed_code)
     except InvalidToken:
         logger.warning("SMS %s dropped: the sealed code is not valid or has expired", message_id)
+        SMS_FAILED.labels(reason="code_expired").inc()
         return False
     text = f"Your code is {code}"
     if not settings.SMS_PROVIDERS:
         sent = sms_send(message_id=message_id, phone=phone, text=text, code=code, requested_at=requested_at)
         if not sent:
             logger.info("SMS %s was already delivered; skipped", message_id)
-        return sent
+            return False
+        _count_delivered(requested_at)
+        return True
     step = provider_deliver(
         message_id=message_id,
         phone=phone,
@@ -66,4 +72,17 @@ def deliver_sms(
             countdown=step.countdown,
             max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS,
         )
+    if step.sent:
+        _count_delivered(requested_at)
     return step.sent
+
+
+def _count_delivered(requested_at: str) -> None:
+    SMS_DELIVERED.labels(backend=settings.SMS_BACKEND).inc()
+    SMS_DELIVERY_LAG.observe((datetime.now(UTC) - datetime.fromisoformat(requested_at)).total_seconds())
+
+
+@task_failure.connect(sender=deliver_sms)
+def _count_undelivered(**_kwargs) -> None:
+    """A delivery that failed for good (its retries spent or an unexpected error)."""
+    SMS_FAILED.labels(reason="retries_exhausted").inc()

@@ -1,0 +1,31 @@
+"""The OTP service's Prometheus metrics: the one module that defines them, so every part of the
+service (and any new SMS backend or abuse guard) counts into the same objects.
+
+Names follow Prometheus' conventions (https://prometheus.io/docs/practices/naming/): counters end in
+`_total` (prometheus-client adds it), durations are in seconds. The web processes and the worker
+each export their own values; the scraper sums them across processes and replicas.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+CODES_SENT = Counter("otp_codes_sent", "Codes stored and handed to SMS delivery.")
+CODES_VERIFIED = Counter("otp_codes_verified", "Codes verified: the right code, now burned.")
+CODES_FAILED = Counter(
+    "otp_codes_failed",
+    "Code sends or verifications refused, by error code (invalid_code, too_many_attempts, too_many_requests).",
+    ["reason"],
+)
+SMS_QUEUED = Counter("otp_sms_queued", "SMS messages queued on the broker for delivery.")
+SMS_DELIVERED = Counter("otp_sms_delivered", "SMS messages sent by a backend (once per message id).", ["backend"])
+SMS_FAILED = Counter(
+    "otp_sms_failed",
+    "SMS messages that will not be sent, by reason (not_queued, code_expired, retries_exhausted).",
+    ["reason"],
+)
+SMS_DELIVERY_LAG = Histogram(
+    "otp_sms_delivery_lag_seconds",
+    "From the code request to the backend's send, in seconds (the 1-2 s countdown included).",
+    buckets=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
