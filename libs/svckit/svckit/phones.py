@@ -1,22 +1,65 @@
-"""Phone numbers: anything a person types in, or strict E.164 between services."""
+"""Phone numbers: anything a person types in, or strict E.164 between services, and the rule of
+which numbers may be sent an SMS at all (number type and country)."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterable
+
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
 MAX_PHONE_INPUT = 64  # longer input is never a phone; don't hand it to the parser
+
+# Defaults of SMS_ALLOWED_NUMBER_TYPES: the types that can receive an SMS. `fixed_line_or_mobile` is
+# what the metadata says where the two share ranges (the US, Canada, ...).
+SMS_NUMBER_TYPES_DEFAULT = ("mobile", "fixed_line_or_mobile")
 
 
 class InvalidPhone(ValueError):
     pass
 
 
+class PhoneHasLetters(InvalidPhone):
+    """The input has a letter: phonenumbers would read it as a keypad letter (O → 6), a stranger's number."""
+
+
+class UnsupportedNumber(ValueError):
+    """A valid number of a type SMS_ALLOWED_NUMBER_TYPES refuses (premium rate, toll-free, landline...)."""
+
+    def __init__(self, number_type: str) -> None:
+        self.number_type = number_type
+        super().__init__(f"numbers of type {number_type} are not accepted")
+
+
+class UnsupportedCountry(ValueError):
+    """A valid number of a country SMS_ALLOWED_COUNTRIES does not list."""
+
+    def __init__(self, country: str) -> None:
+        self.country = country
+        super().__init__(f"numbers of {country} are not accepted")
+
+
+def ascii_digits(text: str) -> str:
+    """Every Unicode decimal digit (category Nd: `٣`, `３`, `३`...) as its ASCII digit; the rest unchanged.
+
+    The one rule for typed digits, phone numbers and codes alike (phonenumbers reads digits the same
+    way: `unicodedata.digit`)."""
+    return "".join(str(unicodedata.digit(ch)) if ch.isdecimal() else ch for ch in text)
+
+
 def phone_to_e164(raw: object, *, region: str | None) -> str:
-    """Parse what a person typed (`8 (999) 123-45-67`, `+7…`, `9991234567`) into E.164."""
+    """Parse what a person typed (`8 (999) 123-45-67`, `+7…`, `9991234567`) into E.164.
+
+    Raises PhoneHasLetters if the input has any letter (phonenumbers would map it to a keypad digit,
+    ITU E.161), InvalidPhone if it is not a valid number of the region (or of its own +country)."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PHONE_INPUT:
         raise InvalidPhone("Enter a valid phone number.")
+    text = ascii_digits(raw.strip())
+    if any(ch.isalpha() for ch in text):
+        raise PhoneHasLetters("Letters are not allowed in a phone number.")
     try:
-        number = phonenumbers.parse(raw.strip(), region)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone("Enter a valid phone number.") from exc
     if not phonenumbers.is_valid_number(number):
@@ -31,3 +74,41 @@ def strict_e164(raw: object) -> str:
         if e164 == raw:
             return e164
     raise InvalidPhone("Send the phone number in E.164 format, e.g. +79991234567.")
+
+
+def number_type_names(names: Iterable[str]) -> frozenset[str]:
+    """Check names against phonenumbers' PhoneNumberType (`mobile`, `premium_rate`...); lower case.
+
+    Raises ValueError naming the unknown ones (settings turn it into ImproperlyConfigured)."""
+    known = {name.lower() for name in vars(PhoneNumberType) if name.isupper()}
+    chosen = frozenset(name.strip().lower() for name in names if name.strip())
+    unknown = sorted(chosen - known)
+    if unknown:
+        raise ValueError(f"unknown number types {unknown}; known: {sorted(known)}")
+    return chosen
+
+
+def country_codes(codes: Iterable[str]) -> frozenset[str]:
+    """Check ISO 3166-1 alpha-2 codes against the regions phonenumbers knows; upper case.
+
+    Raises ValueError naming the unknown ones."""
+    chosen = frozenset(code.strip().upper() for code in codes if code.strip())
+    unknown = sorted(chosen - phonenumbers.SUPPORTED_REGIONS)
+    if unknown:
+        raise ValueError(f"unknown ISO 3166 country codes {unknown}")
+    return chosen
+
+
+def sms_policy_check(e164: str, *, allowed_types: frozenset[str], allowed_countries: frozenset[str]) -> None:
+    """Refuse a valid E.164 number that must not be sent an SMS.
+
+    allowed_types: phonenumbers type names (number_type_names); allowed_countries: ISO 3166 codes,
+    empty for every country. Raises UnsupportedNumber (type first: a premium range is refused
+    whatever its country), then UnsupportedCountry."""
+    number = phonenumbers.parse(e164, None)
+    number_type = PhoneNumberType.to_string(phonenumbers.number_type(number)).lower()
+    if number_type not in allowed_types:
+        raise UnsupportedNumber(number_type)
+    country = phonenumbers.region_code_for_number(number) or "ZZ"
+    if allowed_countries and country not in allowed_countries:
+        raise UnsupportedCountry(country)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from svckit import phones
+
 _env = environ.Env()
 
 
@@ -33,6 +35,22 @@ def refuse_unsafe_production(*, production: bool, debug: bool, allowed_hosts: li
         raise ImproperlyConfigured("DEBUG must be off when APP_ENV=production")
     if any("*" in host for host in allowed_hosts):
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts when APP_ENV=production, not '*'")
+
+
+def env_sms_policy() -> tuple[frozenset[str], frozenset[str]]:
+    """SMS_ALLOWED_NUMBER_TYPES and SMS_ALLOWED_COUNTRIES (comma-separated), checked at start-up.
+
+    Returns (phonenumbers type names, ISO 3166 codes — empty for every country)."""
+    try:
+        types = phones.number_type_names(
+            _env.list("SMS_ALLOWED_NUMBER_TYPES", default=list(phones.SMS_NUMBER_TYPES_DEFAULT))
+        )
+        countries = phones.country_codes(_env.list("SMS_ALLOWED_COUNTRIES", default=[]))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SMS_ALLOWED_NUMBER_TYPES / SMS_ALLOWED_COUNTRIES: {exc}") from exc
+    if not types:
+        raise ImproperlyConfigured("SMS_ALLOWED_NUMBER_TYPES must name at least one type, e.g. mobile")
+    return types, countries
 
 
 def logging_config(*, level: str) -> dict:

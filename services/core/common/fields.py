@@ -59,3 +59,11 @@ class PhoneField(StringField):
             return phone_normalize(super().to_internal_value(data))
         except InvalidPhone as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
+
+
+class OtpCodeField(StringField):
+    """The digits from the SMS. Non-ASCII decimal digits (`٤٨٢١`, `４８２１`) become ASCII by the phone
+    field's rule (svckit.phones.ascii_digits); anything else goes to the OTP service as typed."""
+
+    def to_internal_value(self, data):
+        return phones.ascii_digits(super().to_internal_value(data))

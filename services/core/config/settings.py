@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.settings import env_app_environment, env_secret, logging_config, refuse_unsafe_production
+from svckit.settings import env_app_environment, env_secret, env_sms_policy, logging_config, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent.parent
@@ -127,6 +127,8 @@ OTP_READ_TIMEOUT = env.float("OTP_READ_TIMEOUT", default=2.0)
 
 # --- Product rules --------------------------------------------------------------------------
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
+# Which numbers may be sent a code (the OTP service checks the same two settings again).
+SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
 
 
 def _rate(name: str, default: str) -> str:

@@ -18,7 +18,7 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError
 
 from common.errors import InvalidPhone, ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, TooManyAttempts
+from svckit.otp import InvalidCode, TooManyAttempts, UnsupportedCountry, UnsupportedNumber
 
 __all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 
@@ -80,6 +80,13 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> int:
         return DEFAULT_RETRY_AFTER
 
 
+# The OTP service's number policy (SMS_ALLOWED_*): its settings may be stricter than ours.
+_POLICY_ERRORS = {
+    UnsupportedNumber.code: (UnsupportedNumber, "number_type"),
+    UnsupportedCountry.code: (UnsupportedCountry, "country"),
+}
+
+
 def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
     error = _json(response).get("error")
     code = error.get("code") if isinstance(error, dict) else None
@@ -90,6 +97,10 @@ def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
         raise InvalidCode(details={"attempts_left": attempts_left} if isinstance(attempts_left, int) else {})
     if response.status == 400 and code == "invalid_phone":
         raise InvalidPhone()
+    if response.status == 400 and code in _POLICY_ERRORS:
+        error_class, detail = _POLICY_ERRORS[code]
+        value = details.get(detail)
+        raise error_class(details={detail: value} if isinstance(value, str) else {})
     if response.status == 429 and code == "too_many_attempts":
         raise TooManyAttempts(retry_after=_retry_after(response))
     if response.status == 429:

@@ -88,6 +88,14 @@ PHONE_VALUES = [
     ("html", HTML, 400, "invalid_phone"),
     ("nul", "8999123\x004567", 400, "invalid_phone"),
     ("too-short", "12345", 400, "invalid_phone"),
+    # Letters: phonenumbers reads them as keypad digits (O → 6), so these would text a stranger.
+    ("letter-o-for-zero", "+7 999 123 OO O1", 400, "invalid_phone"),
+    ("letter-o-for-zero-national", "8 999 123 45 6O", 400, "invalid_phone"),
+    ("cyrillic-o-for-zero", "+7 999 123 ОО О1", 400, "invalid_phone"),
+    ("fullwidth-letters", "+7 999 123 ＯＯ Ｏ1", 400, "invalid_phone"),
+    ("vanity-number", "+1 800 FLOWERS", 400, "invalid_phone"),
+    ("extension", "+7 999 123-45-67 ext. 12", 400, "invalid_phone"),
+    ("one-letter-l-for-one", "+7 999 l23 45 67", 400, "invalid_phone"),
     ("leading-trailing-spaces", "  +7 (999) 123-45-67 \n", 200, None),
     ("fullwidth-digits", "８９９９１２３４５６７", 200, None),
     ("arabic-indic-digits", "٨٩٩٩١٢٣٤٥٦٧", 200, None),
@@ -108,6 +116,22 @@ CODE_VALUES = [
     ("html", "<b>1</b>", 400, "invalid_code"),
     ("emoji", "😀😀😀😀", 400, "invalid_code"),
     ("leading-trailing-spaces", " 1234 ", 400, "invalid_code"),
+    ("arabic-indic-digits", "١٢٣٤", 400, "invalid_code"),
+    ("fullwidth-digits", "１２３４", 400, "invalid_code"),
+    ("superscript-digits", "¹²³⁴", 400, "invalid_code"),
+]
+# Only a code request applies the number policy (SMS_ALLOWED_NUMBER_TYPES, default mobile and
+# fixed_line_or_mobile): premium and shared-cost ranges are how SMS pumping earns money.
+SMS_PHONE_VALUES = [
+    ("premium-rate", "+7 809 123-45-67", 400, "unsupported_number"),
+    ("toll-free", "8 800 123-45-67", 400, "unsupported_number"),
+    ("landline", "+7 495 123-45-67", 400, "unsupported_number"),
+    ("uk-premium-rate", "+44 909 879 0000", 400, "unsupported_number"),
+    ("de-premium-rate", "+49 900 1234567", 400, "unsupported_number"),
+    ("fr-shared-cost", "+33 8 84 01 23 45", 400, "unsupported_number"),
+    ("uk-voip", "+44 56 1234 5678", 400, "unsupported_number"),
+    ("uk-pager", "+44 7640 123456", 400, "unsupported_number"),
+    ("uk-personal-number", "+44 70 1234 5678", 400, "unsupported_number"),
 ]
 REFRESH_VALUES = [
     ("missing", MISSING, 400, "validation_error"),
@@ -145,7 +169,7 @@ INVITE_VALUES = [
     ("leading-trailing-spaces-lower-case", " 7kq2-zd ", 200, None),
 ]
 FIELDS = [
-    ("code", "phone", {}, PHONE_VALUES, 202),
+    ("code", "phone", {}, PHONE_VALUES + SMS_PHONE_VALUES, 202),
     ("token", "phone", {"code": "1234"}, PHONE_VALUES, 200),
     ("token", "code", {"phone": PHONE}, CODE_VALUES, 200),
     ("refresh", "refresh", {}, REFRESH_VALUES, 200),
@@ -248,8 +272,19 @@ def test_hostile_field_values(clients, fake_otp, name, field, base, value, statu
         assert error["details"] == {"attempts_left": 4}
 
 
-def test_a_code_reaches_the_otp_service_trimmed_and_untouched_otherwise(clients, fake_otp):
-    for typed, sent in [(" 1234 ", "1234"), ("' OR 1=1 --", "' OR 1=1 --"), ("😀😀😀😀", "😀😀😀😀")]:
+def test_a_code_reaches_the_otp_service_trimmed_with_ascii_digits_and_untouched_otherwise(clients, fake_otp):
+    cases = [
+        (" 1234 ", "1234"),
+        ("' OR 1=1 --", "' OR 1=1 --"),
+        ("😀😀😀😀", "😀😀😀😀"),
+        # Digits of any script, by the phone field's rule (svckit.phones.ascii_digits).
+        ("١٢٣٤", "1234"),
+        ("۱۲۳۴", "1234"),
+        ("１２３４", "1234"),
+        ("१२३४", "1234"),
+        ("¹²³⁴", "¹²³⁴"),  # not decimal digits (Unicode No): passed on, a wrong code
+    ]
+    for typed, sent in cases:
         clients["anonymous"].post(ENDPOINTS["token"][1], {"phone": PHONE, "code": typed}, format="json")
         assert fake_otp.json_bodies("/v1/codes/verify/")[-1] == {"phone": PHONE, "code": sent}
 

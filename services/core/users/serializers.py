@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from common.fields import PhoneField, StringField
+from common.fields import OtpCodeField, PhoneField, StringField
 from users.selectors import REFERRALS_PAGE_MAX, InvalidCursor
 
 
@@ -19,7 +19,7 @@ class CodeSentSerializer(serializers.Serializer):
 
 class SignInRequestSerializer(serializers.Serializer):
     phone = PhoneField()
-    code = StringField(max_length=16, help_text="The digits from the SMS")
+    code = OtpCodeField(max_length=16, help_text="The digits from the SMS (any script's digits: ٤٨٢١ is 4821)")
 
     class Meta:
         swagger_schema_fields = {"example": {"phone": "+79991234567", "code": "4821"}}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from common.phones import phone_sms_check
 from integrations import otp_client
 from svckit.errors import ApplicationError
 from users import tokens
@@ -52,7 +53,9 @@ def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
 
 def auth_code_send(*, phone: str) -> otp_client.CodeSent:
     """Text a sign-in code. Never reads the database: the answer must not reveal whether
-    the phone has an account."""
+    the phone has an account. Raises UnsupportedNumber / UnsupportedCountry for a number that
+    must not be sent an SMS (common.phones.phone_sms_check), before the OTP service is asked."""
+    phone_sms_check(phone=phone)
     return otp_client.otp_code_send(phone=phone)
 
 

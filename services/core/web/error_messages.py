@@ -1,7 +1,8 @@
 """What a page says for each error code the services raise, in the visitor's language.
 
 The services own the rules and their English messages (the API's); this module only words them
-for people, so adding a language never touches a service."""
+for people, so adding a language never touches a service. An error whose class carries a lazy
+translation (unsupported_number, ...) is shown with it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from svckit.errors import ApplicationError
+from svckit.otp import PhoneHasLetters
 
 _MESSAGES = {
     "invalid_phone": _("Enter a valid phone number, e.g. +7 999 123-45-67."),
@@ -40,5 +42,7 @@ def error_message(error: ApplicationError) -> str:
             "Wrong code. %(count)d attempts left.",
             attempts_left,
         ) % {"count": attempts_left}
+    if isinstance(error, PhoneHasLetters):  # an invalid_phone that says what is wrong
+        return str(error.message)
     message = _MESSAGES.get(error.code)
     return str(message) if message is not None else error.message

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from invites import codes
+from svckit.phones import ascii_digits
 
 CODE_LENGTH = 4  # the OTP service's OTP_LENGTH; the page asks for exactly this many digits
 
@@ -27,8 +28,15 @@ class PhoneForm(forms.Form):
     )
 
 
+class OtpCodeField(forms.CharField):
+    """Digits of any script (`٤٨٢١`) are read as ASCII ones by the API's rule (svckit.phones.ascii_digits)."""
+
+    def to_python(self, value):
+        return ascii_digits(super().to_python(value))
+
+
 class CodeForm(forms.Form):
-    code = forms.CharField(
+    code = OtpCodeField(
         label=_("Code from the SMS"),
         max_length=CODE_LENGTH,
         min_length=CODE_LENGTH,
@@ -44,7 +52,8 @@ class CodeForm(forms.Form):
                 "class": "code",
                 "inputmode": "numeric",
                 "autocomplete": "one-time-code",
-                "pattern": rf"[0-9]{{{CODE_LENGTH}}}",
+                # \p{Nd}: the browser lets through the digits of any script, as the server does.
+                "pattern": rf"\p{{Nd}}{{{CODE_LENGTH}}}",
                 "autofocus": True,
                 "title": _("4 digits"),
             }

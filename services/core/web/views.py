@@ -19,6 +19,9 @@ from web import pending, throttling
 from web.error_messages import error_message
 from web.forms import CodeForm, InviteCodeForm, PhoneForm
 
+# Errors about the number itself: shown under the phone field, not above the form.
+PHONE_ERRORS = {"invalid_phone", "unsupported_number", "unsupported_country"}
+
 
 @require_GET
 def home(request):
@@ -34,7 +37,7 @@ def login_phone(request):
             phone = phone_normalize(form.cleaned_data["phone"])
             sent = services.auth_code_send(phone=phone)
         except ApplicationError as error:
-            form.add_error("phone" if error.code == "invalid_phone" else None, error_message(error))
+            form.add_error("phone" if error.code in PHONE_ERRORS else None, error_message(error))
         else:
             pending.start(request, phone=phone, resend_in=sent.resend_in)
             return redirect("web:login-code")

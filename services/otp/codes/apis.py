@@ -23,7 +23,6 @@ from svckit.openapi import error_response, too_many
 from svckit.phones import InvalidPhone as BadPhone
 from svckit.phones import strict_e164
 
-BAD_REQUEST = error_response("Malformed or invalid body.", "invalid_phone", "validation_error", "malformed_request")
 UNAUTHORIZED = error_response("Missing or wrong service token.", "not_authenticated")
 UNAVAILABLE = error_response("Redis or the broker is unreachable.", "unavailable")
 
@@ -35,7 +34,14 @@ class CodeSendApi(APIView):
         request_body=CodeRequestSerializer,
         responses={
             202: CodeSentSerializer,
-            400: BAD_REQUEST,
+            400: error_response(
+                "Malformed or invalid body, or a number SMS_ALLOWED_NUMBER_TYPES / SMS_ALLOWED_COUNTRIES refuse.",
+                "invalid_phone",
+                "unsupported_number",
+                "unsupported_country",
+                "validation_error",
+                "malformed_request",
+            ),
             401: UNAUTHORIZED,
             429: too_many("Resend cooldown or hourly cap.", "too_many_requests"),
             503: UNAVAILABLE,

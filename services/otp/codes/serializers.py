@@ -1,7 +1,7 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from svckit.phones import InvalidPhone, strict_e164
+from svckit.phones import InvalidPhone, ascii_digits, strict_e164
 
 
 class E164PhoneField(serializers.CharField):
@@ -20,13 +20,20 @@ class E164PhoneField(serializers.CharField):
             raise serializers.ValidationError(str(exc), code="invalid_phone") from exc
 
 
+class OtpCodeField(serializers.CharField):
+    """Digits of any script become ASCII (svckit.phones.ascii_digits), as the core does before us."""
+
+    def to_internal_value(self, data):
+        return ascii_digits(super().to_internal_value(data))
+
+
 class CodeRequestSerializer(serializers.Serializer):
     phone = E164PhoneField()
 
 
 class CodeVerifySerializer(serializers.Serializer):
     phone = E164PhoneField()
-    code = serializers.CharField(max_length=16, help_text="The digits from the SMS")
+    code = OtpCodeField(max_length=16, help_text="The digits from the SMS")
 
 
 class CodeSentSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooMa
 from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED
 from codes.sealing import seal
 from codes.tasks import deliver_sms
+from svckit.otp import phone_sms_check
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,13 @@ def code_generate() -> str:
 
 
 def otp_send(*, phone: str) -> CodeSent:
-    """Store a new code (replacing the previous one) and queue its SMS for 1–2 s later."""
+    """Store a new code (replacing the previous one) and queue its SMS for 1–2 s later.
+
+    Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
+    TooManyRequests (cooldown or hourly cap), ServiceUnavailable (Redis or the broker down)."""
+    phone_sms_check(
+        phone, allowed_types=settings.SMS_ALLOWED_NUMBER_TYPES, allowed_countries=settings.SMS_ALLOWED_COUNTRIES
+    )
     code = code_generate()
     message_id = uuid.uuid4().hex
     with _redis_guard():

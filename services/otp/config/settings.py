@@ -5,7 +5,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.settings import env_app_environment, env_secret, logging_config, refuse_unsafe_production
+from svckit.settings import env_app_environment, env_secret, env_sms_policy, logging_config, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -58,6 +58,8 @@ OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+# Which numbers may be sent a code: phonenumbers type names, ISO 3166 codes (empty: every country).
+SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
 
 # --- SMS delivery -------------------------------------------------------------------------
 # "console" or "inbox" (development), or real providers tried in order: "twilio", "smsru", "twilio,smsru".

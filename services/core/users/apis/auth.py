@@ -47,7 +47,15 @@ class AuthCodeApi(PublicApi):
         security=[],
         responses={
             202: CodeSentSerializer,
-            400: error_response("Not a phone number, or a malformed body.", "invalid_phone", *BAD_BODY_CODES),
+            400: error_response(
+                "Not a phone number (any letter included), a number that cannot take our SMS "
+                "(SMS_ALLOWED_NUMBER_TYPES: details.number_type) or of a country outside SMS_ALLOWED_COUNTRIES "
+                "(details.country), or a malformed body.",
+                "invalid_phone",
+                "unsupported_number",
+                "unsupported_country",
+                *BAD_BODY_CODES,
+            ),
             **BODY_ERRORS,
             429: too_many("Resend cooldown or hourly cap for this phone, or too many requests.", "too_many_requests"),
             503: OTP_UNAVAILABLE,

@@ -172,3 +172,51 @@ def test_sign_in_validates_its_body(api, fake_otp, body, code):
 def test_a_stale_bearer_token_does_not_block_signing_in(api, fake_otp):
     api.credentials(HTTP_AUTHORIZATION="Bearer expired.or.garbage")
     assert api.post(CODE_URL, {"phone": "89991234567"}, format="json").status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("language", "letters", "unsupported"),
+    [
+        ("en", "Letters are not allowed in a phone number", "A code can only be sent to a mobile number."),
+        ("ru", "В номере телефона не может быть букв", "Код можно отправить только на мобильный номер."),
+    ],
+)
+def test_phone_policy_messages_speak_the_clients_language(api, fake_otp, language, letters, unsupported):
+    response = api.post(CODE_URL, {"phone": "+7 999 123 OO O1"}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_phone")
+    assert letters in response.json()["error"]["message"]
+    response = api.post(CODE_URL, {"phone": "8 809 123-45-67"}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert (response.status_code, response.json()["error"]) == (
+        400,
+        {"code": "unsupported_number", "message": unsupported, "details": {"number_type": "premium_rate"}},
+    )
+    assert fake_otp.requests == []
+
+
+def test_allowed_countries_refuse_other_countries_before_the_otp_service(api, fake_otp, settings):
+    settings.SMS_ALLOWED_COUNTRIES = frozenset({"RU"})
+    response = api.post(CODE_URL, {"phone": "+7 701 234 5678"}, format="json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "unsupported_country",
+        "message": "На номера этой страны коды не отправляются.",
+        "details": {"country": "KZ"},
+    }
+    assert fake_otp.requests == []
+
+
+@pytest.mark.parametrize(
+    ("code", "detail"), [("unsupported_number", "number_type"), ("unsupported_country", "country")]
+)
+def test_the_otp_services_stricter_policy_is_passed_on(api, fake_otp, code, detail):
+    fake_otp.answer("/v1/codes/", 400, _error(code, **{detail: "XX"}))
+    response = api.post(CODE_URL, {"phone": "89991234567"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["details"] == {detail: "XX"}
+
+
+def test_a_code_typed_in_arabic_indic_digits_signs_in(api, fake_otp, db):
+    response = api.post(TOKEN_URL, {"phone": "+79991234567", "code": "٤٨٢١"}, format="json")
+    assert response.status_code == 200
+    assert fake_otp.json_bodies("/v1/codes/verify/") == [{"phone": "+79991234567", "code": "4821"}]

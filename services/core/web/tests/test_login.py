@@ -56,6 +56,33 @@ def test_bad_phone_is_an_inline_error(client, otp, typed, message):
     assert otp.sent == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "language", "message"),
+    [
+        ("+7 999 123 OO O1", "en", "Letters are not allowed in a phone number: type it in digits."),
+        ("8 999 111 OO O1", "ru", "В номере телефона не может быть букв: введите его цифрами."),
+        ("8 809 123-45-67", "en", "A code can only be sent to a mobile number."),
+        ("8 800 123-45-67", "ru", "Код можно отправить только на мобильный номер."),
+    ],
+    ids=["letters-en", "letters-ru", "premium-en", "toll-free-ru"],
+)
+def test_letters_and_numbers_without_sms_are_inline_errors_in_the_visitors_language(
+    client, otp, typed, language, message
+):
+    response = client.post("/login/", {"phone": typed}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    error = re.search(r'class="field-error"[^>]*>(.*?)<', response.content.decode(), re.S)
+    assert error and error.group(1).strip() == message
+    assert otp.sent == []
+
+
+def test_a_country_outside_the_allowed_ones_is_an_inline_error(client, otp, settings):
+    settings.SMS_ALLOWED_COUNTRIES = frozenset({"RU"})
+    response = _request_code(client, "+7 701 234 5678")
+    assert "Codes are not sent to numbers of this country." in response.content.decode()
+    assert otp.sent == []
+
+
 def test_too_many_requests_shows_the_seconds_left(client, otp):
     otp.send_fails(429, "too_many_requests", retry_after=42)
     response = _request_code(client)
@@ -86,7 +113,7 @@ def test_code_page_shows_the_phone_field_hints_and_a_disabled_resend(client, otp
     field = re.search(r'<input[^>]*name="code"[^>]*>', html).group(0)
     assert 'inputmode="numeric"' in field
     assert 'autocomplete="one-time-code"' in field
-    assert 'pattern="[0-9]{4}"' in field
+    assert r'pattern="\p{Nd}{4}"' in field
     resend = re.search(r'<button[^>]*id="resend"[^>]*>(.*?)</button>', html, re.S)
     assert " disabled" in resend.group(0)
     seconds = int(re.search(r'data-countdown="(\d+)"', resend.group(0)).group(1))
@@ -123,6 +150,14 @@ def test_right_code_signs_in_a_new_user_with_a_new_session_key(client, otp, sett
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤", "۱۲۳۴", "１２３４"], ids=["arabic-indic", "persian", "fullwidth"])
+def test_a_code_in_another_scripts_digits_signs_in(client, otp, typed):
+    _request_code(client)
+    response = client.post("/login/code/", {"code": typed})
+    assert response["Location"] == "/profile/"
+    assert otp.verified == [(PHONE_A, "1234")]
 
 
 def test_right_code_signs_in_the_existing_user(client, otp, user_a):

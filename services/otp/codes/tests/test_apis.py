@@ -58,6 +58,10 @@ def test_v1_calls_need_the_service_token(header, phone):
         "x" * 10_000,
         "<script>",
         "'; DROP TABLE users; --",
+        "+7999123OO01",  # letter O for zero: a keypad would read 6 (a stranger's number)
+        "+1800FLOWERS",
+        "+7999123ОО01",  # Cyrillic О
+        "+7999123ＯＯ01",  # fullwidth Ｏ
     ],
 )
 def test_anything_but_e164_is_invalid_phone(api_client, value):
