@@ -43,9 +43,12 @@ def stop(processes: list[subprocess.Popen], sig: int = signal.SIGTERM) -> None:
 
 
 class PrivateRedis:
-    """A throwaway redis-server on a free port: stop() and start() it again on the same port."""
+    """A throwaway redis-server on a free port: stop() and start() it again on the same port.
+    With `appendonly`, it keeps its data across a restart as compose's Redis does (an append-only
+    file, fsynced every second and on shutdown)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, appendonly: bool = False) -> None:
+        self.appendonly = appendonly
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="redis-private-")
         self.url = f"redis://127.0.0.1:{self.port}"
@@ -54,7 +57,8 @@ class PrivateRedis:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
-        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir]
+        aof = "yes" if self.appendonly else "no"
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", aof, "--dir", self.dir]
         self.process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, start_new_session=True)
         assert wait_until(self._up, 5), "the private Redis did not start"
 
@@ -73,8 +77,8 @@ class PrivateRedis:
 
 
 @contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
+def private_redis(*, appendonly: bool = False) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(appendonly=appendonly)
     server.start()
     try:
         yield server

@@ -41,7 +41,7 @@ def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_with
             settings.CACHES = caches
             assert api.post(CODE_URL, {"phone": "+79961000001"}, format="json").status_code == 202
             # Delivered before the outage, so the worker holds nothing: one that holds a not-yet-due SMS
-            # is restarted by bin/worker (services/otp/codes/tests/test_worker_broker_loss.py), slower.
+            # may exit and is restarted by the orchestrator (services/otp/codes/tests/test_worker_broker_loss.py).
             otp.code("+79961000001")
             time.sleep(0.3)  # and acknowledged
 

@@ -62,3 +62,22 @@ def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Pop
     return subprocess.Popen(
         [str(SERVICE_DIR / "bin" / "worker")], env=env, start_new_session=True, stdout=output, stderr=output
     )
+
+
+class RestartedWorker:
+    """bin/worker under a restart policy like compose's `restart: unless-stopped`: `check()` starts
+    it again when it has exited, and remembers every exit status."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.exits: list[int] = []
+        self.process = start_worker(env)
+
+    def check(self) -> None:
+        status = self.process.poll()
+        if status is not None:
+            self.exits.append(status)
+            self.process = start_worker(self.env)
+
+    def stop(self) -> None:
+        stop([self.process])
