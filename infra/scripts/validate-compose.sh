@@ -258,11 +258,11 @@ for dockerfile, users in sorted(dockerfiles.items()):
 
 # 4. .env.example documents every variable read.
 read: dict[str, str] = {}
-for settings in sorted(Path("services").glob("*/config/settings.py")):
+for settings in [*sorted(Path("services").glob("*/config/settings.py")), Path("libs/svckit/svckit/settings.py")]:
     for node in ast.walk(ast.parse(settings.read_text())):
         first = None
         # env("X"), env.int("X"), os.getenv("X"), os.environ.get("X"), module helpers like _secret("X")
-        reader = re.compile(r"env(\.\w+)?|env_\w+|os\.getenv|os\.environ\.get|_\w+")
+        reader = re.compile(r"_?env(\.\w+)?|env_\w+|os\.getenv|os\.environ\.get|_\w+")
         if isinstance(node, ast.Call) and node.args and reader.fullmatch(ast.unparse(node.func)):
             first = node.args[0]
         elif isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
