@@ -4,7 +4,7 @@
 #   1. docker-compose.yml is valid for Docker Compose with no .env at all (the development path,
 #      with docker-compose.override.yml), with .env.example as the .env, and alone with
 #      APP_ENV=production; the secrets reach every process that reads them, compose itself gives
-#      none of them a value, and production publishes no OTP port.
+#      none of them a value, and production publishes the HTTPS proxy's 80 and 443 only.
 #   2. The process commands of otp, otp-worker and core are exactly those of infra/Procfile
 #      (`make run`), and each Dockerfile's CMD is its service's command.
 #   3. What each Dockerfile COPYs exists and is not left out of the context by .dockerignore; the
@@ -195,6 +195,11 @@ for name, svc in apps.items():
 for name, svc in prod["services"].items():
     if svc.get("build", {}).get("dockerfile") == "services/otp/Dockerfile" and svc.get("ports"):
         problems.append(f"{name}: the production configuration publishes {svc['ports']}; it must publish nothing")
+published = {name: sorted(p["target"] for p in svc.get("ports", [])) for name, svc in prod["services"].items()}
+if {name: ports for name, ports in published.items() if ports} != {"proxy": [80, 443]}:
+    problems.append(f"production must publish only the proxy's 80 and 443, not {published}")
+if str(prod["services"]["core"]["environment"].get("TRUSTED_PROXY_COUNT")) != "1":
+    problems.append("core: behind the proxy, TRUSTED_PROXY_COUNT must be 1 (exactly its hop)")
 if not dev["services"]["otp"].get("ports"):
     problems.append("otp: development (docker-compose.override.yml) should publish the dev inbox port")
 

@@ -201,7 +201,8 @@ if PRODUCTION and SESSION_COOKIE_SECURE:
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    if REST_FRAMEWORK["NUM_PROXIES"]:
-        # Behind trusted proxies that end TLS, the request was HTTPS if the proxy says so (it must
-        # set X-Forwarded-Proto itself, never pass on the client's).
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if REST_FRAMEWORK["NUM_PROXIES"]:
+    # Behind trusted proxies that end TLS (compose's Caddy, in development too), the request was
+    # HTTPS if the proxy says so: it sets X-Forwarded-Proto itself, never passes on the client's.
+    # CSRF's origin check compares the page's https:// origin with this.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

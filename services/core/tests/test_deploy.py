@@ -120,3 +120,17 @@ def test_without_secure_cookies_production_serves_plain_http_and_check_deploy_sa
 def test_production_refuses_wildcard_hosts(tmp_path, hosts):
     result = _run(["-c", "import config.settings"], _production(tmp_path, ALLOWED_HOSTS=hosts))
     assert result.returncode != 0 and "ImproperlyConfigured: ALLOWED_HOSTS must name the hosts" in result.stderr
+
+
+@pytest.mark.parametrize(("proxies", "secure"), [("1", True), ("0", False)])
+def test_in_development_too_only_a_trusted_proxy_says_the_request_was_https(tmp_path, proxies, secure):
+    """compose's HTTPS front serves development as well: the pages' form posts come from an
+    https:// origin, which CSRF's origin check must match."""
+    env = {**_production(tmp_path, TRUSTED_PROXY_COUNT=proxies), "APP_ENV": "development"}
+    script = (
+        "import django; django.setup(); from django.test import RequestFactory; "
+        "print(RequestFactory().get('/', HTTP_X_FORWARDED_PROTO='https').is_secure())"
+    )
+    result = _run(["-c", script], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == str(secure)
