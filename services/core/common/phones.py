@@ -1,6 +1,7 @@
 """What a person types as a phone number → E.164, with the product's default region, and the
 rule of which numbers may be sent a code (the OTP service checks it again)."""
 
+import phonenumbers
 from django.conf import settings
 
 from common.errors import InvalidPhone
@@ -27,3 +28,28 @@ def phone_sms_check(*, phone: str) -> None:
     otp.phone_sms_check(
         phone, allowed_types=settings.SMS_ALLOWED_NUMBER_TYPES, allowed_countries=settings.SMS_ALLOWED_COUNTRIES
     )
+
+
+MASK = "•"
+KEEP_LAST_DIGITS = 2
+
+
+def phone_mask(e164: str) -> str:
+    """`+79991234567` → `+7 ••• •••-••-67`: the country and the last two digits, so a friend can tell
+    who invited them while a stranger who opens the link learns nothing usable."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return MASK * 4
+    formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    prefix = f"+{number.country_code}"
+    rest = formatted.removeprefix(prefix)
+    hidden = sum(char.isdigit() for char in rest) - KEEP_LAST_DIGITS
+    masked = []
+    for char in rest:
+        if char.isdigit() and hidden > 0:
+            masked.append(MASK)
+            hidden -= 1
+        else:
+            masked.append(char)
+    return prefix + "".join(masked)

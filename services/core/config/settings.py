@@ -129,6 +129,11 @@ OTP_READ_TIMEOUT = env.float("OTP_READ_TIMEOUT", default=2.0)
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
 # Which numbers may be sent a code (the OTP service checks the same two settings again).
 SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
+# The site's public address (scheme://host[:port], no path), the base of share links and their QR
+# codes. Empty: each link is built from the request's own Host (already checked by ALLOWED_HOSTS).
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^/?#\s]+", SITE_URL):
+    raise ImproperlyConfigured("SITE_URL must look like https://example.com (scheme and host, no path)")
 
 
 def _rate(name: str, default: str) -> str:

@@ -12,6 +12,7 @@ ENDPOINTS = {
     ("/api/v1/profile/", "get"): {"200", "401", "503"},
     ("/api/v1/profile/referrals/", "get"): {"200", "400", "401", "503"},
     ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429", "503"},
+    ("/api/v1/profile/invite-qr.svg", "get"): {"200", "401", "503"},
 }
 ERROR_CODES = [
     "invalid_phone",
@@ -91,3 +92,10 @@ def test_static_files_are_served_by_the_app_itself(client):
     response = client.get("/static/admin/css/base.css")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
+
+
+def test_the_qr_code_is_documented_as_an_svg_image(schema):
+    operation = schema["paths"]["/profile/invite-qr.svg"]["get"]
+    assert "image/svg+xml" in operation["produces"]
+    assert operation["responses"]["200"]["schema"] == {"type": "file"}
+    assert "invite_url" in schema["definitions"]["Profile"]["properties"]

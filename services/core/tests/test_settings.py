@@ -51,3 +51,9 @@ def test_a_malformed_throttle_rate_stops_the_start():
     result = _settings(THROTTLE_AUTH_PER_IP="thirty a minute")
     assert result.returncode != 0 and "THROTTLE_AUTH_PER_IP must look like" in result.stderr
     assert _settings(THROTTLE_INVITE_PER_USER="1000/hour").returncode == 0
+
+
+def test_site_url_must_be_a_scheme_and_a_host():
+    assert "SITE_URL must look like" in _settings(SITE_URL="ref.example.com").stderr
+    assert "SITE_URL must look like" in _settings(SITE_URL="https://ref.example.com/app").stderr
+    assert _settings(SITE_URL="https://ref.example.com/").returncode == 0

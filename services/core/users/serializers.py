@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from common.fields import OtpCodeField, PhoneField, StringField
+from common.links import invite_url
 from users.selectors import REFERRALS_PAGE_MAX, InvalidCursor
 
 
@@ -28,6 +29,9 @@ class SignInRequestSerializer(serializers.Serializer):
 class ProfileSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="E.164")
     invite_code = serializers.CharField(help_text="My code: 6 characters others can activate")
+    invite_url = serializers.SerializerMethodField(
+        help_text="My share link, `<site>/r/<invite_code>/`: a landing page that signs a friend in with my code"
+    )
     activated_invite_code = serializers.CharField(
         allow_null=True, help_text="The code I activated (my inviter's); null until then"
     )
@@ -36,6 +40,9 @@ class ProfileSerializer(serializers.Serializer):
     )
     referrals_count = serializers.IntegerField(help_text="How many users activated my code")
     date_joined = serializers.DateTimeField()
+
+    def get_invite_url(self, profile) -> str:
+        return invite_url(invite_code=profile.invite_code, request=self.context.get("request"))
 
 
 class SignInSerializer(serializers.Serializer):

@@ -11,4 +11,5 @@ urlpatterns = [
     path("login/resend/", views.login_resend, name="login-resend"),
     path("profile/", views.profile, name="profile"),
     path("logout/", views.logout_view, name="logout"),
+    path("r/<str:invite_code>/", views.invite_landing, name="invite"),
 ]

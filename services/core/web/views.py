@@ -8,10 +8,17 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.links import invite_url
 from common.phones import phone_normalize
+from invites import selectors as invite_selectors
+from invites.errors import InvalidInviteCode, InviteCodeNotFound
+from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
 from users import selectors, services
@@ -98,7 +105,16 @@ def _profile_page(request, form: InviteCodeForm):
         referrals = selectors.referrals_page(user=request.user, cursor=cursor, limit=selectors.PROFILE_REFERRALS)
     except selectors.InvalidCursor:
         cursor, referrals = None, selectors.referrals_page(user=request.user, limit=selectors.PROFILE_REFERRALS)
-    context = {"profile": profile, "form": form, "referrals": referrals, "cursor": cursor}
+    share_url = invite_url(invite_code=profile.invite_code, request=request)
+    context = {
+        "profile": profile,
+        "form": form,
+        "referrals": referrals,
+        "cursor": cursor,
+        "invite_url": share_url,
+        # segno writes the SVG and escapes the title: nothing from the visitor reaches it unescaped.
+        "invite_qr": mark_safe(invite_qr_svg(url=share_url, title=_("QR code of your invite link"))),  # noqa: S308
+    }
     return render(request, "web/profile.html", context)
 
 
@@ -123,3 +139,24 @@ def logout_view(request):
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("web:login")
+
+
+@require_GET
+def invite_landing(request, invite_code: str):
+    """The share link's page: who invites (masked phone), Open Graph tags for previews, a sign-in button."""
+    try:
+        inviter = invite_selectors.inviter_get(invite_code=invite_code)
+    except (InvalidInviteCode, InviteCodeNotFound):
+        return render(request, "web/invite_not_found.html", {"invite_code": invite_code[:32]}, status=404)
+    if inviter.invite_code != invite_code:  # `abc-l23` → `/r/ABC123/`: one address per link
+        return redirect("web:invite", invite_code=inviter.invite_code)
+    own = request.user.is_authenticated and request.user.invite_code == inviter.invite_code
+    target = "web:profile" if request.user.is_authenticated else "web:login"
+    query = "" if own else "?" + urlencode({"invite_code": inviter.invite_code})
+    context = {
+        "inviter": inviter,
+        "own": own,
+        "share_url": invite_url(invite_code=inviter.invite_code, request=request),
+        "next_url": reverse(target) + query,
+    }
+    return render(request, "web/invite.html", context)

@@ -107,7 +107,7 @@ class AuthTokenApi(PublicApi):
             "is_new_user": signed_in.is_new_user,
             "profile": profile_get(user=signed_in.user),
         }
-        return Response(SignInSerializer(body).data)
+        return Response(SignInSerializer(body, context={"request": request}).data)
 
 
 class TokenRefreshApi(PublicApi):

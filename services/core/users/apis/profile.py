@@ -18,7 +18,7 @@ class ProfileApi(APIView):
         responses={200: ProfileSerializer, 401: UNAUTHORIZED, 503: DATABASE_UNAVAILABLE},
     )
     def get(self, request):
-        return Response(ProfileSerializer(profile_get(user=request.user)).data)
+        return Response(ProfileSerializer(profile_get(user=request.user), context={"request": request}).data)
 
 
 class ReferralsApi(APIView):

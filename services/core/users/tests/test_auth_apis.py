@@ -78,6 +78,7 @@ def test_first_sign_in_creates_the_user_and_returns_tokens_and_profile(api, fake
     assert body["profile"] == {
         "phone": "+79991234567",
         "invite_code": user.invite_code,
+        "invite_url": f"http://testserver/r/{user.invite_code}/",
         "activated_invite_code": None,
         "referrals": [],
         "referrals_count": 0,

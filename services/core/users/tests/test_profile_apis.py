@@ -26,6 +26,7 @@ def test_profile_shows_my_code_my_inviter_and_my_referrals_newest_first(user, us
     assert body == {
         "phone": user.phone,
         "invite_code": user.invite_code,
+        "invite_url": f"http://testserver/r/{user.invite_code}/",
         "activated_invite_code": inviter.invite_code,
         "referrals": [second.phone, first.phone],
         "referrals_count": 2,
