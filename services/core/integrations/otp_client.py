@@ -111,9 +111,14 @@ def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
     raise OtpUnavailable()
 
 
-def otp_code_send(*, phone: str) -> CodeSent:
-    """Ask the OTP service to text a new code to `phone` (E.164)."""
-    response = _post("/v1/codes/", {"phone": phone})
+SMS_LANGUAGES = ("en", "ru")  # the OTP service's message templates
+
+
+def otp_code_send(*, phone: str, language: str = "en") -> CodeSent:
+    """Ask the OTP service to text a new code to `phone` (E.164), in `language` (a Django language
+    code such as 'ru' or 'en-us'; any other language gets the English SMS)."""
+    base = language.split("-")[0].lower()
+    response = _post("/v1/codes/", {"phone": phone, "language": base if base in SMS_LANGUAGES else "en"})
     if response.status != 202:
         _raise_for_error(response, "/v1/codes/")
     body = _json(response)

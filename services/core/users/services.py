@@ -51,12 +51,13 @@ def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
     raise RuntimeError(f"could not create a user for {phone} in {CREATE_ATTEMPTS} attempts")
 
 
-def auth_code_send(*, phone: str) -> otp_client.CodeSent:
-    """Text a sign-in code. Never reads the database: the answer must not reveal whether
-    the phone has an account. Raises UnsupportedNumber / UnsupportedCountry for a number that
-    must not be sent an SMS (common.phones.phone_sms_check), before the OTP service is asked."""
+def auth_code_send(*, phone: str, language: str = "en") -> otp_client.CodeSent:
+    """Text a sign-in code, in the sign-in request's `language`. Never reads the database: the
+    answer must not reveal whether the phone has an account. Raises UnsupportedNumber /
+    UnsupportedCountry for a number that must not be sent an SMS (common.phones.phone_sms_check),
+    before the OTP service is asked."""
     phone_sms_check(phone=phone)
-    return otp_client.otp_code_send(phone=phone)
+    return otp_client.otp_code_send(phone=phone, language=language)
 
 
 def auth_sign_in(*, phone: str, code: str) -> SignIn:

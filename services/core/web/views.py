@@ -42,7 +42,7 @@ def login_phone(request):
         try:
             throttling.code_check(request)
             phone = phone_normalize(form.cleaned_data["phone"])
-            sent = services.auth_code_send(phone=phone)
+            sent = services.auth_code_send(phone=phone, language=request.LANGUAGE_CODE)
         except ApplicationError as error:
             form.add_error("phone" if error.code in PHONE_ERRORS else None, error_message(error))
         else:
@@ -87,7 +87,7 @@ def login_resend(request):
         return redirect("web:login")
     try:
         throttling.code_check(request)
-        sent = services.auth_code_send(phone=phone)
+        sent = services.auth_code_send(phone=phone, language=request.LANGUAGE_CODE)
     except ApplicationError as error:
         if error.code == "too_many_requests" and error.retry_after:
             pending.wait(request, seconds=error.retry_after)

@@ -50,7 +50,7 @@ class CodeSendApi(APIView):
     def post(self, request):
         serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        sent = services.otp_send(phone=serializer.validated_data["phone"])
+        sent = services.otp_send(**serializer.validated_data)
         return Response({"expires_in": sent.expires_in, "resend_in": sent.resend_in}, status=202)
 
 

@@ -29,6 +29,9 @@ class OtpCodeField(serializers.CharField):
 
 class CodeRequestSerializer(serializers.Serializer):
     phone = E164PhoneField()
+    language = serializers.ChoiceField(
+        choices=["en", "ru"], default="en", help_text="Language of the SMS: the sign-in request's language"
+    )
 
 
 class CodeVerifySerializer(serializers.Serializer):

@@ -50,8 +50,9 @@ def code_generate() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(settings.OTP_LENGTH))
 
 
-def otp_send(*, phone: str) -> CodeSent:
-    """Store a new code (replacing the previous one) and queue its SMS for 1–2 s later.
+def otp_send(*, phone: str, language: str = "en") -> CodeSent:
+    """Store a new code (replacing the previous one) and queue its SMS, in `language` ('en' or
+    'ru'), for 1–2 s later.
 
     Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
     TooManyRequests (cooldown or hourly cap), ServiceUnavailable (Redis or the broker down)."""
@@ -75,6 +76,7 @@ def otp_send(*, phone: str) -> CodeSent:
                 "phone": phone,
                 "sealed_code": seal(code),
                 "requested_at": datetime.now(UTC).isoformat(),
+                "language": language,
             },
             countdown=delay,
         )

@@ -10,6 +10,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 
 from codes.delivery import provider_deliver
+from codes.message import message_text
 from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED
 from codes.sealing import unseal
 from codes.sms import sms_send
@@ -35,6 +36,7 @@ def deliver_sms(
     phone: str,
     sealed_code: str,
     requested_at: str,
+    language: str = "en",
     provider_index: int = 0,
     attempt: int = 1,
     calls: int = 1,
@@ -48,7 +50,7 @@ def deliver_sms(
         logger.warning("SMS %s dropped: the sealed code is not valid or has expired", message_id)
         SMS_FAILED.labels(reason="code_expired").inc()
         return False
-    text = f"Your code is {code}"
+    text = message_text(code=code, language=language)
     if not settings.SMS_PROVIDERS:
         sent = sms_send(message_id=message_id, phone=phone, text=text, code=code, requested_at=requested_at)
         if not sent:

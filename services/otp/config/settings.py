@@ -1,5 +1,6 @@
 """OTP service settings: everything comes from the environment (see .env.example)."""
 
+import re
 from pathlib import Path
 
 import environ
@@ -96,6 +97,16 @@ if "smsru" in SMS_PROVIDERS and not SMSRU_API_ID:
 # The dev inbox shows every code to whoever reaches the service: production must name a real backend.
 if PRODUCTION and SMS_BACKEND == "inbox":
     raise ImproperlyConfigured("SMS_BACKEND must not be 'inbox' when APP_ENV=production: name a real SMS backend")
+# The message's last line `@<SMS_ORIGIN_DOMAIN> #<code>` lets iOS, Android and the WebOTP API offer
+# the code on that site; SMS_ANDROID_APP_HASH (11 characters) lets an Android app's SMS Retriever read it.
+SMS_ORIGIN_DOMAIN = env.str("SMS_ORIGIN_DOMAIN", default="").strip().lower()
+if SMS_ORIGIN_DOMAIN and not re.fullmatch(
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d+)?", SMS_ORIGIN_DOMAIN
+):
+    raise ImproperlyConfigured("SMS_ORIGIN_DOMAIN must be a host name (e.g. example.com), without a scheme or path")
+SMS_ANDROID_APP_HASH = env.str("SMS_ANDROID_APP_HASH", default="").strip()
+if SMS_ANDROID_APP_HASH and not re.fullmatch(r"[A-Za-z0-9+/]{11}", SMS_ANDROID_APP_HASH):
+    raise ImproperlyConfigured("SMS_ANDROID_APP_HASH must be the app's 11-character hash")
 SMS_DELAY_MIN_SECONDS = env.float("SMS_DELAY_MIN_SECONDS", default=1.0)
 SMS_DELAY_MAX_SECONDS = env.float("SMS_DELAY_MAX_SECONDS", default=2.0)
 SMS_INBOX_SIZE = env.int("SMS_INBOX_SIZE", default=10)

@@ -17,7 +17,13 @@ def test_send_returns_the_timings_and_sends_the_service_token(fake_otp, settings
     request = fake_otp.requests[-1]
     assert request["method"] == "POST"
     assert request["headers"]["Authorization"] == "Bearer token-for-this-test"
-    assert fake_otp.json_bodies("/v1/codes/") == [{"phone": "+79991234567"}]
+    assert fake_otp.json_bodies("/v1/codes/") == [{"phone": "+79991234567", "language": "en"}]
+
+
+@pytest.mark.parametrize(("language", "sent"), [("ru", "ru"), ("en-us", "en"), ("RU", "ru"), ("uk", "en")])
+def test_send_passes_the_sms_language_on(fake_otp, language, sent):
+    otp_client.otp_code_send(phone="+79991234567", language=language)
+    assert fake_otp.json_bodies("/v1/codes/")[-1]["language"] == sent
 
 
 def test_verify_passes_a_right_code(fake_otp):

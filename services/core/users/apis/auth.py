@@ -65,7 +65,7 @@ class AuthCodeApi(PublicApi):
         serializer = CodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data["phone"]
-        sent = services.auth_code_send(phone=phone)
+        sent = services.auth_code_send(phone=phone, language=request.LANGUAGE_CODE)
         return Response({"phone": phone, "expires_in": sent.expires_in, "resend_in": sent.resend_in}, status=202)
 
 

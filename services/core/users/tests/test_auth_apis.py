@@ -18,7 +18,16 @@ def test_code_request_answers_202_with_the_e164_phone(api, fake_otp, typed):
     response = api.post(CODE_URL, {"phone": typed}, format="json")
     assert response.status_code == 202
     assert response.json() == {"phone": "+79991234567", "expires_in": 300, "resend_in": 60}
-    assert fake_otp.json_bodies("/v1/codes/") == [{"phone": "+79991234567"}]
+    assert fake_otp.json_bodies("/v1/codes/") == [{"phone": "+79991234567", "language": "en"}]
+
+
+@pytest.mark.parametrize(
+    ("accept", "language"), [("ru-RU,ru;q=0.9", "ru"), ("en-GB", "en"), ("de-DE", "en"), ("", "en")]
+)
+def test_the_sms_is_in_the_requests_language(api, fake_otp, accept, language):
+    response = api.post(CODE_URL, {"phone": "+79991234567"}, format="json", HTTP_ACCEPT_LANGUAGE=accept)
+    assert response.status_code == 202
+    assert fake_otp.json_bodies("/v1/codes/") == [{"phone": "+79991234567", "language": language}]
 
 
 @pytest.mark.django_db

@@ -36,6 +36,10 @@ class Otp:
         return [body["phone"] for body in self.fake.json_bodies(SEND)]
 
     @property
+    def languages(self) -> list[str]:
+        return [body["language"] for body in self.fake.json_bodies(SEND)]
+
+    @property
     def verified(self) -> list[tuple[str, str]]:
         return [(body["phone"], body["code"]) for body in self.fake.json_bodies(VERIFY)]
 

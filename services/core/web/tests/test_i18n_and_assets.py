@@ -76,3 +76,16 @@ def test_unknown_pages_are_html_and_unknown_api_paths_json(client):
     api = client.get("/api/v1/no-such-endpoint/")
     assert api.status_code == 404
     assert api.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("accept_language", "sms_language"), [("ru-RU,ru;q=0.9", "ru"), ("en-US", "en")])
+def test_the_sms_is_in_the_pages_language(client, otp, accept_language, sms_language):
+    client.post("/login/", {"phone": "+79991234567"}, HTTP_ACCEPT_LANGUAGE=accept_language)
+    client.post("/login/resend/", HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert otp.languages == [sms_language, sms_language]
+
+
+def test_the_switch_chooses_the_sms_language_too(client, otp):
+    client.post("/i18n/setlang/", {"language": "ru", "next": "/login/"}, HTTP_ACCEPT_LANGUAGE="en")
+    client.post("/login/", {"phone": "+79991234567"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert otp.languages == ["ru"]

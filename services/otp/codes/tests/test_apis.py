@@ -20,6 +20,21 @@ def test_send_answers_202_at_once(api_client, phone):
     assert response.json() == {"expires_in": 300, "resend_in": 60}
 
 
+@pytest.mark.parametrize("language", [None, "en", "ru"])
+def test_send_queues_the_sms_in_the_requests_language(api_client, phone, monkeypatch, language):
+    queued: list[dict] = []
+    monkeypatch.setattr(services.deliver_sms, "apply_async", lambda kwargs, countdown: queued.append(kwargs))
+    body = {"phone": phone} if language is None else {"phone": phone, "language": language}
+    assert api_client.post("/v1/codes/", body, format="json").status_code == 202
+    assert [kwargs["language"] for kwargs in queued] == [language or "en"]
+
+
+@pytest.mark.parametrize("language", ["de", "", 7, None, ["ru"]])
+def test_an_unknown_language_is_a_validation_error(api_client, phone, language):
+    response = api_client.post("/v1/codes/", {"phone": phone, "language": language}, format="json")
+    assert response.status_code == 400 and _error(response) == "validation_error"
+
+
 def test_resend_answers_429_with_retry_after(api_client, phone):
     api_client.post("/v1/codes/", {"phone": phone}, format="json")
     response = api_client.post("/v1/codes/", {"phone": phone}, format="json")

@@ -34,7 +34,7 @@ def test_a_sent_code_arrives_in_the_inbox_one_to_two_seconds_later(celery_worker
     arrived = time.monotonic() - started
     assert messages, "the SMS never arrived"
     assert 1.0 <= arrived <= 2.5
-    assert messages[0]["text"] == "Your code is 6543" and messages[0]["code"] == "6543"
+    assert messages[0]["text"] == "Your sign-in code: 6543" and messages[0]["code"] == "6543"
     lag = datetime.fromisoformat(messages[0]["sent_at"]) - datetime.fromisoformat(messages[0]["requested_at"])
     assert lag.total_seconds() >= 1.0
 
@@ -65,6 +65,14 @@ def _deliver(message_id: str, phone: str, code: str) -> bool:
     ).get()
 
 
+@pytest.mark.worker
+def test_the_sms_arrives_in_the_requested_language(celery_worker, inbox_backend, phone, known_code):
+    known_code("8642")
+    services.otp_send(phone=phone, language="ru")
+    messages = _wait_for_inbox(phone, timeout=3)
+    assert messages and messages[0]["text"] == "Код для входа: 8642"
+
+
 def test_delivery_is_idempotent_by_message_id(inbox_backend, phone):
     assert _deliver("msg-1-" + phone, phone, "1234") is True
     assert _deliver("msg-1-" + phone, phone, "1234") is False
@@ -82,7 +90,7 @@ def test_console_backend_logs_one_line_per_sms_and_keeps_no_inbox(settings, phon
     with caplog.at_level(logging.INFO, logger="sms"):
         assert _deliver("console-" + phone, phone, "9876") is True
         assert _deliver("console-" + phone, phone, "9876") is False
-    assert [r.getMessage() for r in caplog.records if r.name == "sms"] == [f"SMS to {phone}: Your code is 9876"]
+    assert [r.getMessage() for r in caplog.records if r.name == "sms"] == [f"SMS to {phone}: Your sign-in code: 9876"]
     assert store.inbox_list(phone=phone) == []
 
 

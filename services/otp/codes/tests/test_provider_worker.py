@@ -35,5 +35,5 @@ def test_a_500_is_retried_by_the_worker_after_a_backoff(celery_worker, providers
     while len(calls) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1)
-    assert [body for _, body in calls] == ["Your code is 2468"] * 2
+    assert [body for _, body in calls] == ["Your sign-in code: 2468"] * 2
     assert 0.5 <= calls[1][0] - calls[0][0] <= 2.0, "the first retry waits 0.5–1 s (1 s backoff, half of it jitter)"

@@ -63,7 +63,7 @@ def test_twilio_request_is_the_documented_one(providers, httpserver, phone, mess
     assert request.authorization.username == providers.TWILIO_ACCOUNT_SID
     assert request.authorization.password == "twilio-test-token"
     assert request.mimetype == "application/x-www-form-urlencoded"
-    assert request.form.to_dict() == {"To": phone, "Body": "Your code is 4321", "From": "+15005550006"}
+    assert request.form.to_dict() == {"To": phone, "Body": "Your sign-in code: 4321", "From": "+15005550006"}
     assert _mark(message_id) == {
         "status": "sent",
         "provider": "twilio",
@@ -94,7 +94,7 @@ def test_smsru_request_is_the_documented_one(providers, httpserver, phone, messa
     assert request.form.to_dict() == {
         "api_id": "smsru-test-api-id",
         "to": phone.removeprefix("+"),
-        "msg": "Your code is 8765",
+        "msg": "Your sign-in code: 8765",
         "json": "1",
         "from": "Referrals",
     }

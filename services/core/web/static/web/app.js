@@ -17,6 +17,21 @@
     tick();
   });
 
+  // WebOTP (https://wicg.github.io/web-otp/): where the browser can read the SMS (its last line is
+  // `@<this site> #<code>`), it offers the code; once the user allows it, fill it in and sign in.
+  // Without the API, or without JavaScript, the user types the code (iOS offers it from the field's
+  // autocomplete="one-time-code").
+  var otpField = document.querySelector('input[autocomplete="one-time-code"]');
+  if (otpField && otpField.form && "OTPCredential" in window) {
+    var stop = new AbortController();
+    otpField.form.addEventListener("submit", function () { stop.abort(); });
+    navigator.credentials.get({ otp: { transport: ["sms"] }, signal: stop.signal }).then(function (otp) {
+      if (!otp || !otp.code) return;
+      otpField.value = otp.code;
+      otpField.form.submit();
+    }).catch(function () { /* dismissed, aborted or timed out: the user types the code */ });
+  }
+
   // Copy button next to the invite code: shown only when the clipboard can be used.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     if (!navigator.clipboard) return;
