@@ -24,6 +24,7 @@ from codes.tasks import deliver_sms
 from svckit.otp import phone_sms_check
 
 logger = logging.getLogger(__name__)
+test_numbers_logger = logging.getLogger("codes.test_numbers")
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,16 @@ def code_generate() -> str:
 
 def otp_send(*, phone: str, language: str = "en") -> CodeSent:
     """Store a new code (replacing the previous one) and queue its SMS, in `language` ('en' or
-    'ru'), for 1–2 s later.
+    'ru'), for 1–2 s later. A test number (OTP_TEST_NUMBERS) gets its fixed code instead: no SMS,
+    no cooldown, hourly cap or budget.
 
     Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
     TooManyRequests (cooldown or hourly cap), ServiceUnavailable (Redis or the broker down)."""
     phone_sms_check(
         phone, allowed_types=settings.SMS_ALLOWED_NUMBER_TYPES, allowed_countries=settings.SMS_ALLOWED_COUNTRIES
     )
+    if phone in settings.OTP_TEST_NUMBERS:
+        return _test_number_send(phone=phone)
     code = code_generate()
     message_id = uuid.uuid4().hex
     with _redis_guard():
@@ -92,10 +96,21 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
     return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=settings.OTP_RESEND_COOLDOWN_SECONDS)
 
 
+def _test_number_send(*, phone: str) -> CodeSent:
+    """Firebase-style test number: its fixed code, no SMS, no cooldown, hourly cap or budget."""
+    code = settings.OTP_TEST_NUMBERS[phone]
+    with _redis_guard():
+        store.code_store_fixed(phone=phone, digest=code_digest(phone=phone, code=code))
+    test_numbers_logger.warning("test number %s: its fixed code is set, no SMS sent", phone)
+    return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=0)
+
+
 def otp_verify(*, phone: str, code: str) -> None:
     """Return if the code is right (and burn it); raise InvalidCode / TooManyAttempts otherwise."""
     with _redis_guard():
         result = store.code_check(phone=phone, digest=code_digest(phone=phone, code=code))
+    if phone in settings.OTP_TEST_NUMBERS:
+        test_numbers_logger.warning("test number %s: code checked (%s)", phone, result.status)
     if result.status == "verified":
         CODES_VERIFIED.inc()
         return

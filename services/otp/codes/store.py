@@ -61,6 +61,14 @@ return {1, 0}
 """
 )
 
+# KEYS: code. ARGV: digest, ttl_ms. A test number's fixed code: no cooldown, no hourly count.
+_SET_CODE = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
 # KEYS: code, cooldown, sends. ARGV: send id. Undoes a send whose SMS could not be queued.
 _CANCEL_SEND = """
 redis.call('DEL', KEYS[1])
@@ -179,6 +187,11 @@ def code_store(*, phone: str, digest: str, send_id: str) -> SendResult:
         ],
     )
     return SendResult(stored=bool(stored), wait_ms=int(wait))
+
+
+def code_store_fixed(*, phone: str, digest: str) -> None:
+    """Replace the phone's code without touching its send limits (test numbers only)."""
+    _script(_SET_CODE)(keys=_phone_keys(phone)[:1], args=[digest, settings.OTP_TTL_SECONDS * 1000])
 
 
 def code_cancel(*, phone: str, send_id: str) -> None:

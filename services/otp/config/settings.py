@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from svckit.phones import InvalidPhone, strict_e164
 from svckit.settings import env_app_environment, env_secret, env_sms_policy, logging_config, refuse_unsafe_production
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,23 @@ OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
+# Test phone numbers, as Firebase has them: "+79990000001:1234,+79990000002:5678". Each gets its fixed
+# code: no SMS, no send limits, every use logged. Production refuses them unless explicitly allowed
+# (app-store review accounts).
+OTP_TEST_NUMBERS: dict[str, str] = {}
+for _entry in env.list("OTP_TEST_NUMBERS", default=[]):
+    _number, _, _code = _entry.strip().partition(":")
+    try:
+        OTP_TEST_NUMBERS[strict_e164(_number)] = _code
+    except InvalidPhone:
+        raise ImproperlyConfigured(f"OTP_TEST_NUMBERS: {_number!r} is not a valid E.164 number") from None
+    if not re.fullmatch(rf"[0-9]{{{OTP_LENGTH}}}", _code):
+        raise ImproperlyConfigured(f"OTP_TEST_NUMBERS: the code of {_number} must be {OTP_LENGTH} digits")
+OTP_TEST_NUMBERS_IN_PRODUCTION = env.bool("OTP_TEST_NUMBERS_IN_PRODUCTION", default=False)
+if PRODUCTION and OTP_TEST_NUMBERS and not OTP_TEST_NUMBERS_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "OTP_TEST_NUMBERS is refused when APP_ENV=production unless OTP_TEST_NUMBERS_IN_PRODUCTION=true"
+    )
 # Which numbers may be sent a code: phonenumbers type names, ISO 3166 codes (empty: every country).
 SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
 

@@ -15,7 +15,7 @@ import pytest
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SMS_BACKEND"}
-PROVIDER_SETTINGS = ("TWILIO_", "SMSRU_")
+PROVIDER_SETTINGS = ("TWILIO_", "SMSRU_", "OTP_TEST_NUMBERS")
 
 
 def _production(**extra: str) -> dict[str, str]:
@@ -93,6 +93,35 @@ def test_production_starts_with_a_providers_credentials(change):
     script = "from django.conf import settings; import django; django.setup(); print(settings.SMS_PROVIDERS)"
     result = _run(["-c", script], _production(**change))
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_production_refuses_test_numbers_unless_allowed():
+    refused = _run(["-c", "import config.settings"], _production(OTP_TEST_NUMBERS="+79990000001:1234"))
+    assert refused.returncode != 0
+    assert "ImproperlyConfigured: OTP_TEST_NUMBERS is refused when APP_ENV=production" in refused.stderr
+    script = "from django.conf import settings; import django; django.setup(); print(settings.OTP_TEST_NUMBERS)"
+    allowed = _run(
+        ["-c", script],
+        _production(OTP_TEST_NUMBERS="+79990000001:1234, +79990000002:5678", OTP_TEST_NUMBERS_IN_PRODUCTION="true"),
+    )
+    assert allowed.returncode == 0, allowed.stderr[-2000:]
+    assert allowed.stdout.strip().splitlines()[-1] == "{'+79990000001': '1234', '+79990000002': '5678'}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("79990000001:1234", "OTP_TEST_NUMBERS: '79990000001' is not a valid E.164 number"),
+        ("+7999:1234", "OTP_TEST_NUMBERS: '+7999' is not a valid E.164 number"),
+        ("+79990000001:12345", "OTP_TEST_NUMBERS: the code of +79990000001 must be 4 digits"),
+        ("+79990000001", "OTP_TEST_NUMBERS: the code of +79990000001 must be 4 digits"),
+        ("+79990000001:12a4", "OTP_TEST_NUMBERS: the code of +79990000001 must be 4 digits"),
+    ],
+)
+def test_malformed_test_numbers_refuse_to_start_in_any_environment(value, message):
+    env = {**_production(OTP_TEST_NUMBERS=value), "APP_ENV": "development"}
+    result = _run(["-c", "import config.settings"], env)
+    assert result.returncode != 0 and f"ImproperlyConfigured: {message}" in result.stderr
 
 
 def test_production_answers_plain_http_with_the_security_headers():

@@ -1,0 +1,71 @@
+"""Test phone numbers (OTP_TEST_NUMBERS): a fixed code, no SMS, no send limits, every use logged."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from codes import services, store
+from codes.errors import InvalidCode
+
+
+@pytest.fixture
+def test_number(settings, phone) -> str:
+    settings.OTP_TEST_NUMBERS = {phone: "1234"}
+    return phone
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[dict]:
+    calls: list[dict] = []
+    monkeypatch.setattr(services.deliver_sms, "apply_async", lambda **options: calls.append(options))
+    return calls
+
+
+def test_a_test_number_gets_its_fixed_code_and_no_sms(test_number, queued, caplog):
+    with caplog.at_level(logging.INFO, logger="codes.test_numbers"):
+        sent = services.otp_send(phone=test_number)
+        services.otp_verify(phone=test_number, code="1234")
+    assert queued == []
+    assert (sent.expires_in, sent.resend_in) == (300, 0)
+    assert [r.getMessage() for r in caplog.records if r.name == "codes.test_numbers"] == [
+        f"test number {test_number}: its fixed code is set, no SMS sent",
+        f"test number {test_number}: code checked (verified)",
+    ]
+
+
+def test_a_test_number_has_no_cooldown_or_hourly_cap(test_number, queued, api_client, settings):
+    for _ in range(settings.OTP_MAX_SENDS_PER_HOUR * 3):
+        response = api_client.post("/v1/codes/", {"phone": test_number}, format="json")
+        assert response.status_code == 202 and response.json()["resend_in"] == 0
+    api_client.post("/v1/codes/", {"phone": test_number}, format="json")
+    assert api_client.post("/v1/codes/verify/", {"phone": test_number, "code": "1234"}, format="json").json() == {
+        "verified": True
+    }
+    assert queued == []
+
+
+def test_wrong_guesses_still_count_for_a_test_number(test_number, queued):
+    services.otp_send(phone=test_number)
+    with pytest.raises(InvalidCode) as wrong:
+        services.otp_verify(phone=test_number, code="4321")
+    assert wrong.value.details == {"attempts_left": 4}
+    services.otp_verify(phone=test_number, code="1234")
+    with pytest.raises(InvalidCode):  # used up, like any code
+        services.otp_verify(phone=test_number, code="1234")
+
+
+def test_other_numbers_keep_their_limits_and_their_sms(test_number, queued, api_client):
+    other = test_number[:-1] + str((int(test_number[-1]) + 1) % 10)
+    assert api_client.post("/v1/codes/", {"phone": other}, format="json").status_code == 202
+    assert api_client.post("/v1/codes/", {"phone": other}, format="json").status_code == 429
+    assert len(queued) == 1
+
+
+@pytest.mark.worker
+def test_a_real_worker_never_texts_a_test_number(celery_worker, inbox_backend, test_number):
+    services.otp_send(phone=test_number)
+    time.sleep(2.5)  # past the longest SMS delay
+    assert store.inbox_list(phone=test_number) == []
