@@ -21,7 +21,8 @@ def cpu_targets(scenarios: dict) -> list[dict]:
     checks = []
     healthz_cpu = scenarios.get("healthz", {}).get("stack_cpu_ms_per_request")
     floor = f" (healthz {healthz_cpu:.2f} ms)" if healthz_cpu else ""
-    for key, label in (("code_rate", "at 100/s"), ("code", "at saturation")):
+    offered = scenarios.get("code_rate", {}).get("offered_rate") or 100
+    for key, label in (("code_rate", f"at {offered:.0f}/s"), ("code", "at saturation")):
         cpu = scenarios.get(key, {}).get("stack_cpu_ms_per_request")
         if cpu is not None:
             name = f"code request CPU <= {CODE_CPU_TARGET_MS} ms, whole stack, {label}"
@@ -29,7 +30,8 @@ def cpu_targets(scenarios: dict) -> list[dict]:
     paced = scenarios.get("code_rate", {}).get("rows") or [None]
     if paced[0] and paced[0]["p99_ms"] is not None:
         p99, rate = paced[0]["p99_ms"], paced[0]["rps"]
-        name = f"code request p99 <= {CODE_RATE_P99_TARGET_MS:.0f} ms at a constant 100/s"
+        name = f"code request p99 <= {CODE_RATE_P99_TARGET_MS:.0f} ms at a constant {offered:.0f}/s"
+        name += "" if offered == 100 else " (the target's load is 100/s)"
         checks.append(_check(name, p99 <= CODE_RATE_P99_TARGET_MS, f"{p99:.1f} ms ({_fmt(rate)}/s served)"))
     signin = scenarios.get("signin", {}).get("stack_cpu_ms_per_request")
     if signin is not None:
