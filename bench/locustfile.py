@@ -286,7 +286,7 @@ class JourneyUser(FastHttpUser):
         with self.client.post(
             "/api/v1/auth/code/",
             json={"phone": phone},
-            # The SMS takes 1–2 s: longer than gunicorn keeps an idle connection (2 s) would be a race
+            # The SMS takes 1–2 s: longer than a server may keep an idle connection would be a race
             # between its close and our next request, so this one closes the connection itself.
             headers=client | {"Connection": "close"},
             name="POST /api/v1/auth/code/",

@@ -11,7 +11,7 @@ import psutil
 
 def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
     """Every process of the stack, grouped: each service the driver started with its children
-    (gunicorn master and workers, the Celery worker), the PostgreSQL backends serving the bench
+    (granian and its workers, the Celery worker), the PostgreSQL backends serving the bench
     database, and the Redis server (shared with whatever else uses it: reported, not hidden)."""
     groups: dict[str, list[psutil.Process]] = {name: [] for name in [*leaders, "postgres", "redis"]}
     for name, pid in leaders.items():
@@ -50,7 +50,7 @@ def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
             rss += memory.rss
             pss += memory.pss
             # Children's times count the CPU of workers that exited and were waited for (recycled
-            # gunicorn workers, a restarted Celery): still the stack's CPU.
+            # web workers, a restarted Celery): still the stack's CPU.
             cpu[process.pid] = times.user + times.system + times.children_user + times.children_system
             detail.append({"pid": process.pid, "rss_mb": round(memory.rss / 2**20, 1), "command": label})
         result[name] = {"rss_mb": rss / 2**20, "pss_mb": pss / 2**20, "processes": len(cpu), "cpu": cpu}

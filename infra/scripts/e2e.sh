@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CORE_URL="${CORE_URL:-http://127.0.0.1:8000}"
 export OTP_URL="${OTP_URL:-http://127.0.0.1:8001}"
-# A stack started here runs gunicorn and celery from the project's virtual environment.
+# A stack started here runs granian and celery from the project's virtual environment.
 export PATH="$PWD/${VENV:-.venv}/bin:$PATH"
 
 # newman from postman/package-lock.json; reinstalled only when the lock is newer than the install.

@@ -6,6 +6,6 @@ set -e
 cd "$(dirname "$0")/../.."
 export SMS_BACKEND="${SMS_BACKEND:-inbox}"
 export PYTHONUNBUFFERED=1
-# The bin/ scripts call gunicorn and celery by name, as in the containers.
+# The bin/ scripts call granian and celery by name, as in the containers.
 export PATH="$PWD/${VENV:-.venv}/bin:$PATH"
 exec python infra/scripts/with_services.py -- honcho -f infra/Procfile -d . start
