@@ -24,6 +24,12 @@ class ReferralCycle(ApplicationError):
     message = "This code belongs to someone you invited (directly or through others)."
 
 
+class NotNewAccount(ApplicationError):
+    code = "not_new_account"
+    message = "An invite code rides on a sign-in only when it creates the account; activate it on the profile."
+    status = 409
+
+
 class InviteAlreadyActivated(ApplicationError):
     code = "invite_already_activated"
     message = "You have already activated an invite code."

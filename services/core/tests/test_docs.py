@@ -99,3 +99,13 @@ def test_the_qr_code_is_documented_as_an_svg_image(schema):
     assert "image/svg+xml" in operation["produces"]
     assert operation["responses"]["200"]["schema"] == {"type": "file"}
     assert "invite_url" in schema["definitions"]["Profile"]["properties"]
+
+
+def test_the_sign_in_documents_the_invite_it_carries(schema):
+    operation = schema["paths"]["/auth/token/"]["post"]
+    body = next(p for p in operation["parameters"] if p["in"] == "body")["schema"]
+    request = schema["definitions"][body["$ref"].rsplit("/", 1)[1]]
+    assert "invite_code" in request["properties"] and "invite_code" not in request.get("required", [])
+    answer = schema["definitions"]["SignIn"]["properties"]
+    assert {"invite_applied", "invite_error"} <= set(answer)
+    assert "not_new_account" in answer["invite_error"]["description"]

@@ -11,6 +11,7 @@ from integrations import otp_client
 from svckit.errors import ApplicationError
 from users import tokens
 from users.models import User
+from users.signals import InviteOutcome, signed_in
 
 # A new user can lose an INSERT race on its phone (a concurrent first sign-in) or, once in about
 # a billion, on its invite code; either way the next round sees the winner or draws a new code.
@@ -27,6 +28,7 @@ class AccountDisabled(ApplicationError):
 class SignIn:
     user: User
     is_new_user: bool
+    invite: InviteOutcome | None = None  # None: the sign-in carried no invite code
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class TokenSignIn:
     is_new_user: bool
     access: str
     refresh: str
+    invite: InviteOutcome | None = None
 
 
 def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
@@ -60,17 +63,27 @@ def auth_code_send(*, phone: str, language: str = "en") -> otp_client.CodeSent:
     return otp_client.otp_code_send(phone=phone, language=language)
 
 
-def auth_sign_in(*, phone: str, code: str) -> SignIn:
-    """Check the one-time code with the OTP service, then get or create the account."""
+def auth_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> SignIn:
+    """Check the one-time code with the OTP service, then get or create the account.
+
+    `invite_code` (the string the client sent along; None: nothing) goes to the `signed_in` receivers: the
+    invites app applies it to a new account and reports the outcome in `SignIn.invite`. It never
+    fails the sign-in."""
     otp_client.otp_code_verify(phone=phone, code=code)
     user, created = user_get_or_create_by_phone(phone=phone)
     if not user.is_active:
         raise AccountDisabled()
-    return SignIn(user=user, is_new_user=created)
+    answers = signed_in.send(sender=User, user=user, created=created, invite_code=invite_code)
+    invite = next((answer for _, answer in answers if isinstance(answer, InviteOutcome)), None)
+    if invite is not None and invite.applied:
+        user.refresh_from_db()
+    return SignIn(user=user, is_new_user=created, invite=invite)
 
 
-def auth_token_sign_in(*, phone: str, code: str) -> TokenSignIn:
+def auth_token_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> TokenSignIn:
     """The API's sign-in: as auth_sign_in, plus a JWT pair."""
-    signed_in = auth_sign_in(phone=phone, code=code)
-    pair = tokens.token_pair_issue(user=signed_in.user)
-    return TokenSignIn(user=signed_in.user, is_new_user=signed_in.is_new_user, access=pair.access, refresh=pair.refresh)
+    signed = auth_sign_in(phone=phone, code=code, invite_code=invite_code)
+    pair = tokens.token_pair_issue(user=signed.user)
+    return TokenSignIn(
+        user=signed.user, is_new_user=signed.is_new_user, access=pair.access, refresh=pair.refresh, invite=signed.invite
+    )

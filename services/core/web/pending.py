@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 PHONE_KEY = "web_login_phone"
 RESEND_AT_KEY = "web_login_resend_at"
+INVITE_KEY = "web_login_invite_code"  # from a share link: kept through the phone and code pages
 
 
 def start(request: HttpRequest, *, phone: str, resend_in: int) -> None:
@@ -31,6 +32,15 @@ def resend_in(request: HttpRequest) -> int:
     return max(0, math.ceil(resend_at - time.time()))
 
 
+def invite_keep(request: HttpRequest, *, invite_code: str) -> None:
+    request.session[INVITE_KEY] = invite_code
+
+
+def invite_code(request: HttpRequest) -> str | None:
+    return request.session.get(INVITE_KEY)
+
+
 def clear(request: HttpRequest) -> None:
     request.session.pop(PHONE_KEY, None)
     request.session.pop(RESEND_AT_KEY, None)
+    request.session.pop(INVITE_KEY, None)

@@ -3,6 +3,8 @@ selectors, and renders the result: the rules live in those services, never here.
 
 from __future__ import annotations
 
+import contextlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -17,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.links import invite_url
 from common.phones import phone_normalize
 from invites import selectors as invite_selectors
-from invites.errors import InvalidInviteCode, InviteCodeNotFound
+from invites.codes import invite_code_normalize
+from invites.errors import InvalidInviteCode, InviteCodeNotFound, NotNewAccount
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
@@ -35,8 +38,19 @@ def home(request):
     return redirect("web:profile" if request.user.is_authenticated else "web:login")
 
 
+def _keep_invite_from_link(request) -> None:
+    """`/login/?invite_code=…` (the share link's button): remember a well-formed code for the sign-in."""
+    raw = request.GET.get("invite_code")
+    if raw is None:
+        return
+    # A mangled link signs in without an invite; the profile form is still there.
+    with contextlib.suppress(InvalidInviteCode):
+        pending.invite_keep(request, invite_code=invite_code_normalize(raw))
+
+
 @require_http_methods(["GET", "POST"])
 def login_phone(request):
+    _keep_invite_from_link(request)
     form = PhoneForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         try:
@@ -48,7 +62,7 @@ def login_phone(request):
         else:
             pending.start(request, phone=phone, resend_in=sent.resend_in)
             return redirect("web:login-code")
-    return render(request, "web/login.html", {"form": form})
+    return render(request, "web/login.html", {"form": form, "invite_code": pending.invite_code(request)})
 
 
 def _code_page(request, form: CodeForm):
@@ -57,6 +71,7 @@ def _code_page(request, form: CodeForm):
         "phone": pending.phone(request),
         "resend_in": pending.resend_in(request),
         "inbox_url": settings.DEV_SMS_INBOX_URL,
+        "invite_code": pending.invite_code(request),
     }
     return render(request, "web/login_code.html", context)
 
@@ -70,14 +85,30 @@ def login_code(request):
     if form.is_valid():
         try:
             throttling.token_check(request)
-            signed_in = services.auth_sign_in(phone=phone, code=form.cleaned_data["code"])
+            invite_code = pending.invite_code(request)
+            signed_in = services.auth_sign_in(phone=phone, code=form.cleaned_data["code"], invite_code=invite_code)
         except ApplicationError as error:
             form.add_error("code" if error.code == "invalid_code" else None, error_message(error))
         else:
             login(request, signed_in.user)  # a new session key: a planted session id is worthless
             pending.clear(request)
-            return redirect("web:profile")
+            return _after_sign_in(request, signed_in, invite_code)
     return _code_page(request, form)
+
+
+def _after_sign_in(request, signed_in: services.SignIn, invite_code: str | None):
+    """Say what became of the invite code the sign-in carried. An existing account is never given
+    one silently: it lands on the profile with the code filled in and a button to confirm."""
+    invite = signed_in.invite
+    if invite is None:
+        return redirect("web:profile")
+    if invite.applied:
+        messages.success(request, _("Invite code activated."))
+    elif isinstance(invite.error, NotNewAccount):
+        return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code}))
+    elif invite.error is not None:
+        messages.error(request, error_message(invite.error))
+    return redirect("web:profile")
 
 
 @require_POST
@@ -111,6 +142,7 @@ def _profile_page(request, form: InviteCodeForm):
         "form": form,
         "referrals": referrals,
         "cursor": cursor,
+        "offered_invite_code": form["invite_code"].initial if not form.is_bound else "",
         "invite_url": share_url,
         # segno writes the SVG and escapes the title: nothing from the visitor reaches it unescaped.
         "invite_qr": mark_safe(invite_qr_svg(url=share_url, title=_("QR code of your invite link"))),  # noqa: S308
@@ -121,7 +153,9 @@ def _profile_page(request, form: InviteCodeForm):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    form = InviteCodeForm(request.POST if request.method == "POST" else None)
+    # `?invite_code=` (a share link followed while signed in): the form comes filled in, to confirm.
+    offered = request.GET.get("invite_code", "")[: InviteCodeForm.base_fields["invite_code"].max_length]
+    form = InviteCodeForm(request.POST if request.method == "POST" else None, initial={"invite_code": offered})
     if form.is_valid():
         try:
             throttling.invite_check(request)

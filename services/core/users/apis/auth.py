@@ -75,7 +75,7 @@ class AuthTokenApi(PublicApi):
 
     @swagger_auto_schema(
         operation_id="auth_token",
-        operation_summary="Sign in with the code: the first sign-in creates the account",
+        operation_summary="Sign in with the code: the first sign-in creates the account (and takes an invite code)",
         request_body=SignInRequestSerializer,
         security=[],
         responses={
@@ -101,10 +101,13 @@ class AuthTokenApi(PublicApi):
         serializer = SignInRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         signed_in = services.auth_token_sign_in(**serializer.validated_data)
+        invite = signed_in.invite
         body = {
             "access": signed_in.access,
             "refresh": signed_in.refresh,
             "is_new_user": signed_in.is_new_user,
+            "invite_applied": bool(invite and invite.applied),
+            "invite_error": invite.error.code if invite and invite.error else None,
             "profile": profile_get(user=signed_in.user),
         }
         return Response(SignInSerializer(body, context={"request": request}).data)

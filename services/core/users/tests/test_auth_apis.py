@@ -81,7 +81,7 @@ def test_first_sign_in_creates_the_user_and_returns_tokens_and_profile(api, fake
     response = api.post(TOKEN_URL, {"phone": "8 999 123 45 67", "code": "1234"}, format="json")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"access", "refresh", "is_new_user", "profile"}
+    assert set(body) == {"access", "refresh", "is_new_user", "invite_applied", "invite_error", "profile"}
     assert body["is_new_user"] is True
     user = User.objects.get(phone="+79991234567")
     assert body["profile"] == {
