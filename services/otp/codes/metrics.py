@@ -21,9 +21,24 @@ SMS_QUEUED = Counter("otp_sms_queued", "SMS messages queued on the broker for de
 SMS_DELIVERED = Counter("otp_sms_delivered", "SMS messages sent by a backend (once per message id).", ["backend"])
 SMS_FAILED = Counter(
     "otp_sms_failed",
-    "SMS messages that will not be sent, by reason (not_queued, code_expired, retries_exhausted).",
+    "SMS messages that will not be sent, by reason (not_queued, code_expired, retries_exhausted, "
+    "providers_exhausted: every provider refused or ran out of attempts, in_doubt: a provider call "
+    "got no answer and is never repeated).",
     ["reason"],
 )
+SMS_ATTEMPTS = Counter(
+    "otp_sms_attempts",
+    "SMS delivery attempts (one per backend call), by provider and status "
+    "(sent, skipped, not_sent, rejected, in_doubt); see codes.delivery_log.",
+    ["provider", "status"],
+)
+SMS_PROVIDER_SECONDS = Histogram(
+    "otp_sms_provider_call_seconds",
+    "Duration of one call to an SMS provider's API, in seconds.",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0),
+)
+TEST_NUMBER_USES = Counter("otp_test_number_uses", "Uses of OTP_TEST_NUMBERS, by action (send, verify).", ["action"])
 SMS_DELIVERY_LAG = Histogram(
     "otp_sms_delivery_lag_seconds",
     "From the code request to the backend's send, in seconds (the 1-2 s countdown included).",

@@ -18,7 +18,7 @@ from kombu.exceptions import KombuError, OperationalError
 
 from codes import store
 from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
-from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED
+from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED, TEST_NUMBER_USES
 from codes.sealing import seal
 from codes.tasks import deliver_sms
 from svckit.otp import phone_sms_check
@@ -102,6 +102,7 @@ def _test_number_send(*, phone: str) -> CodeSent:
     with _redis_guard():
         store.code_store_fixed(phone=phone, digest=code_digest(phone=phone, code=code))
     test_numbers_logger.warning("test number %s: its fixed code is set, no SMS sent", phone)
+    TEST_NUMBER_USES.labels(action="send").inc()
     return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=0)
 
 
@@ -111,6 +112,7 @@ def otp_verify(*, phone: str, code: str) -> None:
         result = store.code_check(phone=phone, digest=code_digest(phone=phone, code=code))
     if phone in settings.OTP_TEST_NUMBERS:
         test_numbers_logger.warning("test number %s: code checked (%s)", phone, result.status)
+        TEST_NUMBER_USES.labels(action="verify").inc()
     if result.status == "verified":
         CODES_VERIFIED.inc()
         return

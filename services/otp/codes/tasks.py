@@ -10,6 +10,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 
 from codes.delivery import provider_deliver
+from codes.delivery_log import delivery_log
 from codes.message import message_text
 from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED
 from codes.sealing import unseal
@@ -53,10 +54,16 @@ def deliver_sms(
     text = message_text(code=code, language=language)
     if not settings.SMS_PROVIDERS:
         sent = sms_send(message_id=message_id, phone=phone, text=text, code=code, requested_at=requested_at)
+        delivery_log(
+            message_id=message_id,
+            provider=settings.SMS_BACKEND,
+            attempt=self.request.retries + 1,
+            status="sent" if sent else "skipped",
+            requested_at=requested_at,
+        )
         if not sent:
-            logger.info("SMS %s was already delivered; skipped", message_id)
             return False
-        _count_delivered(requested_at)
+        _count_delivered(requested_at, settings.SMS_BACKEND)
         return True
     step = provider_deliver(
         message_id=message_id,
@@ -74,13 +81,15 @@ def deliver_sms(
             countdown=step.countdown,
             max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS,
         )
-    if step.sent:
-        _count_delivered(requested_at)
+    if step.outcome == "sent":
+        _count_delivered(requested_at, step.provider)
+    elif step.outcome in ("failed", "in_doubt"):
+        SMS_FAILED.labels(reason="providers_exhausted" if step.outcome == "failed" else "in_doubt").inc()
     return step.sent
 
 
-def _count_delivered(requested_at: str) -> None:
-    SMS_DELIVERED.labels(backend=settings.SMS_BACKEND).inc()
+def _count_delivered(requested_at: str, backend: str) -> None:
+    SMS_DELIVERED.labels(backend=backend).inc()
     SMS_DELIVERY_LAG.observe((datetime.now(UTC) - datetime.fromisoformat(requested_at)).total_seconds())
 
 
