@@ -26,12 +26,12 @@ def _test_settings():
     fast_hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with override_settings(CACHES=caches, PASSWORD_HASHERS=fast_hashers):
         yield
-        cache.delete_pattern("*")
+        cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis
 
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
-    cache.delete_pattern("*")
+    cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis
     yield
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
@@ -19,17 +19,20 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
     code = "error"
-    message = "Something went wrong."
+    message: StrOrPromise = "Something went wrong."
     status = 400
 
     def __init__(
         self,
-        message: str | None = None,
+        message: StrOrPromise | None = None,
         *,
         code: str | None = None,
         status: int | None = None,
@@ -117,8 +120,8 @@ def _first_message(detail: Any) -> str:
     return str(detail)
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+def error_body(code: str, message: StrOrPromise, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": str(message), "details": details or {}}}
 
 
 def _validation_error(exc: drf.ValidationError) -> tuple[str, str, dict[str, Any]]:

@@ -2,15 +2,22 @@
 
 Messages are lazy translations: the core's catalogue (web/locale) words them in Russian."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 
 from svckit import phones
 from svckit.errors import ApplicationError
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class InvalidPhone(ApplicationError):
     code = "invalid_phone"
-    message = "Enter a valid phone number."
+    message: StrOrPromise = "Enter a valid phone number."
 
 
 class PhoneHasLetters(InvalidPhone):

@@ -1,10 +1,17 @@
 """Serializer fields that take strings only: a number or a boolean is a client bug, not a value."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from rest_framework import serializers
 
 from common.errors import InvalidPhone
 from common.phones import phone_normalize
 from svckit import phones
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class StringField(serializers.CharField):
@@ -14,7 +21,7 @@ class StringField(serializers.CharField):
     too long, NUL or lone surrogates); otherwise these are DRF's generic codes (validation_error)."""
 
     error_code: str | None = None
-    error_message = ""
+    error_message: StrOrPromise = ""
 
     def _refuse(self, generic_code: str, **kwargs) -> None:
         if self.error_code:

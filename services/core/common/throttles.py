@@ -62,6 +62,8 @@ def rate_hit(*, key: str, limit: int, window_seconds: int) -> float:
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     rate_setting: str
+    num_requests: int  # set by SimpleRateThrottle.__init__ from the parsed rate
+    duration: int
     _wait = 0.0
 
     def get_rate(self) -> str:

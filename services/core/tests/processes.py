@@ -106,7 +106,7 @@ def running(*services: Service):
                     )
         for service in services:
             ready = f"{service.url}{service.ready_path}"
-            wait_until(lambda url=ready: _answers(url) or _exited(processes), READY_TIMEOUT)
+            wait_until(lambda url=ready: _answers(url) or _exited(processes), READY_TIMEOUT)  # type: ignore[misc]
             if _exited(processes) or not _answers(ready):
                 tails = "\n".join(f"== {f.name}\n{f.read_text()[-3000:]}" for f in logs.iterdir())
                 raise RuntimeError(f"{service.name} did not become ready; logs:\n{tails}")

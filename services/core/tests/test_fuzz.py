@@ -5,6 +5,7 @@ answer as documented (status, headers, body)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import schemathesis
@@ -151,7 +152,8 @@ def test_the_answers_fuzzing_cannot_provoke_conform_too(fuzz_user, fake_otp, set
     )
 
     settings.THROTTLE_AUTH_PER_IP = settings.THROTTLE_INVITE_PER_USER = "1/min"
-    for operation, body in [("/auth/code/ POST", {"phone": "+79991234567"}), ("/auth/token/ POST", sign_in)]:
+    throttled: list[tuple[str, Any]] = [("/auth/code/ POST", {"phone": "+79991234567"}), ("/auth/token/ POST", sign_in)]
+    for operation, body in throttled:
         schema[operation.split()[0]]["POST"].Case(body=body).call()
         _answer(operation, status=429, code="too_many_requests", body=body)
     schema["/profile/invite/"]["POST"].Case(body={"invite_code": "ZZZZZZ"}, headers=bearer).call()

@@ -1,10 +1,17 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.base_user import BaseUserManager
 
 from common.phones import phone_normalize
 from invites.codes import invite_code_generate
 
+if TYPE_CHECKING:
+    from users.models import User  # noqa: F401 (the quoted base class below)
 
-class UserManager(BaseUserManager):
+
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, phone: str, password: str | None = None, **extra):

@@ -45,4 +45,4 @@ def error_message(error: ApplicationError) -> str:
     if isinstance(error, PhoneHasLetters):  # an invalid_phone that says what is wrong
         return str(error.message)
     message = _MESSAGES.get(error.code)
-    return str(message) if message is not None else error.message
+    return str(message if message is not None else error.message)

@@ -32,7 +32,7 @@ class OtpCodeField(forms.CharField):
     """Digits of any script (`٤٨٢١`) are read as ASCII ones by the API's rule (svckit.phones.ascii_digits)."""
 
     def to_python(self, value):
-        return ascii_digits(super().to_python(value))
+        return ascii_digits(super().to_python(value) or "")  # "" is CharField's empty value, never None
 
 
 class CodeForm(forms.Form):

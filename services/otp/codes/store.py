@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -235,7 +236,7 @@ def sms_settle(*, message_id: str, claim: str, record: str) -> bool:
 
 def sms_mark(*, message_id: str) -> str | None:
     """The delivery mark of a message, None if it has none."""
-    return client().get(f"{settings.OTP_KEY_PREFIX}sms:{message_id}")
+    return cast("str | None", client().get(f"{settings.OTP_KEY_PREFIX}sms:{message_id}"))  # decode_responses
 
 
 def inbox_add(*, message_id: str, phone: str, message: dict) -> bool:

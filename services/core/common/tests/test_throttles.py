@@ -40,7 +40,9 @@ def test_code_and_token_endpoints_have_separate_buckets(api, fake_otp, settings)
 def test_counters_live_in_the_shared_redis_cache(api, fake_otp, settings):
     settings.THROTTLE_AUTH_PER_IP = "5/min"
     _send(api)
-    keys = cache.keys("throttle_auth_ip:code_*")
+    keys = cache.keys(  # type: ignore[attr-defined]  # django-redis
+        "throttle_auth_ip:code_*"
+    )
     assert keys == ["throttle_auth_ip:code_127.0.0.1"]
 
 

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import factory
 from django.utils import timezone
@@ -10,12 +11,16 @@ from users.models import User
 from users.tokens import token_pair_issue
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
 
     phone = factory.Sequence(lambda n: f"+7999{n:07d}")
     invite_code = factory.LazyFunction(invite_code_generate)
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass makes `UserFactory(...)` a `create()`; this tells the type checker.
+        def __new__(cls, *args: Any, **kwargs: Any) -> User: ...  # type: ignore[misc]
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

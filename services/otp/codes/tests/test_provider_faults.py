@@ -62,6 +62,6 @@ def test_a_worker_killed_mid_send_never_sends_twice(httpserver, phone, tmp_path)
             finally:
                 stop([second])
             client = redis_lib.Redis.from_url(redis.url)
-            marks = [json.loads(client.get(key)) for key in client.keys("otp:sms:*")]
+            marks = [json.loads(client.get(key) or "") for key in client.keys("otp:sms:*")]
     assert len(httpserver.log) == 1
     assert marks == [{"status": "sending", "provider": "twilio", "attempts": 1, "token": marks[0]["token"]}]

@@ -40,7 +40,7 @@ def _deliver(message_id: str, phone: str, code: str = "1234") -> bool:
 
 
 def _mark(message_id: str) -> dict:
-    return json.loads(store.sms_mark(message_id=message_id))
+    return json.loads(store.sms_mark(message_id=message_id) or "")
 
 
 def _requests(httpserver) -> list:
