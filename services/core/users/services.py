@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 
@@ -73,7 +74,7 @@ def auth_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> Si
     user, created = user_get_or_create_by_phone(phone=phone)
     if not user.is_active:
         raise AccountDisabled()
-    answers = signed_in.send(sender=User, user=user, created=created, invite_code=invite_code)
+    answers: list[tuple[Any, Any]] = signed_in.send(sender=User, user=user, created=created, invite_code=invite_code)
     invite = next((answer for _, answer in answers if isinstance(answer, InviteOutcome)), None)
     if invite is not None and invite.applied:
         user.refresh_from_db()

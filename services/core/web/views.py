@@ -4,11 +4,13 @@ selectors, and renders the result: the rules live in those services, never here.
 from __future__ import annotations
 
 import contextlib
+from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
+from django.forms import CharField
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -105,7 +107,7 @@ def _after_sign_in(request, signed_in: services.SignIn, invite_code: str | None)
     if invite.applied:
         messages.success(request, _("Invite code activated."))
     elif isinstance(invite.error, NotNewAccount):
-        return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code}))
+        return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code or ""}))
     elif invite.error is not None:
         messages.error(request, error_message(invite.error))
     return redirect("web:profile")
@@ -154,7 +156,8 @@ def _profile_page(request, form: InviteCodeForm):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     # `?invite_code=` (a share link followed while signed in): the form comes filled in, to confirm.
-    offered = request.GET.get("invite_code", "")[: InviteCodeForm.base_fields["invite_code"].max_length]
+    field = cast(CharField, InviteCodeForm.base_fields["invite_code"])
+    offered = request.GET.get("invite_code", "")[: field.max_length]
     form = InviteCodeForm(request.POST if request.method == "POST" else None, initial={"invite_code": offered})
     if form.is_valid():
         try:
