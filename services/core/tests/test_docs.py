@@ -13,6 +13,7 @@ ENDPOINTS = {
     ("/api/v1/profile/referrals/", "get"): {"200", "400", "401", "503"},
     ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429", "503"},
     ("/api/v1/profile/invite-qr.svg", "get"): {"200", "401", "503"},
+    ("/api/v1/profile/referrals.csv", "get"): {"200", "401", "503"},
 }
 ERROR_CODES = [
     "invalid_phone",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from svckit.errors import ApplicationError
 from users.models import User
@@ -17,11 +20,19 @@ PROFILE_REFERRALS = 100
 REFERRALS_PAGE_MAX = 100
 NEWEST_FIRST = ("-invite_activated_at", "-id")  # served by the user_referrals_idx index
 MAX_CHAIN = 100_000  # a guard for the root walk; the referral forest never has a cycle
+STATS_DAYS = 30
+EXPORT_CHUNK = 2000  # rows per round trip of the CSV export's server-side cursor
 
 
 class InvalidCursor(ApplicationError):
     code = "invalid_cursor"
     message = "The cursor is not valid; start again without it."
+
+
+@dataclass(frozen=True)
+class DayCount:
+    date: date
+    count: int
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Profile:
     referrals: list[str]
     referrals_count: int
     date_joined: datetime
+    referrals_by_day: list[DayCount]
 
 
 @dataclass(frozen=True)
@@ -51,7 +63,7 @@ def _referrals(user_pk: int):
 
 
 def profile_get(*, user: User) -> Profile:
-    """Two queries: my row with my inviter's code (a join), then my newest referrals."""
+    """Three queries: my row with my inviter's code (a join), my newest referrals, my referrals per day."""
     me = User.objects.filter(pk=user.pk).values(
         "phone", "invite_code", "referrals_count", "date_joined", "invited_by__invite_code"
     )[0]
@@ -63,7 +75,38 @@ def profile_get(*, user: User) -> Profile:
         referrals=phones,
         referrals_count=me["referrals_count"],
         date_joined=me["date_joined"],
+        referrals_by_day=referrals_by_day(user=user),
     )
+
+
+def referrals_by_day(*, user: User, days: int = STATS_DAYS) -> list[DayCount]:
+    """How many users activated my code on each of the last `days` days (UTC), oldest first, today
+    last, days without any as 0: exactly `days` items.
+
+    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day."""
+    today = timezone.now().astimezone(UTC).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, time.min, tzinfo=UTC)
+    counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
+    return [DayCount(date=day, count=counted.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
+
+
+def referrals_by_day_rows(*, user_pk: int, since: datetime):
+    """(day, count) rows of `user_pk`'s referrals activated since `since`: the one query above."""
+    return (
+        User.objects.filter(invited_by_id=user_pk, invite_activated_at__gte=since)
+        .annotate(day=TruncDate("invite_activated_at", tzinfo=UTC))
+        .values("day")
+        .annotate(count=Count("id"))
+        .values_list("day", "count")
+    )
+
+
+def referrals_export(*, user: User) -> Iterator[tuple[str, datetime]]:
+    """Every referral of mine as (phone E.164, activated at), newest first, streamed in chunks from a
+    server-side cursor (one index range scan): memory stays flat however many there are."""
+    rows = _referrals(user.pk).values_list("phone", "invite_activated_at")
+    return rows.iterator(chunk_size=EXPORT_CHUNK)
 
 
 def _cursor_encode(activated_at: datetime, pk: int) -> str:

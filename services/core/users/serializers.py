@@ -35,6 +35,11 @@ class SignInRequestSerializer(serializers.Serializer):
         swagger_schema_fields = {"example": {"phone": "+79991234567", "code": "4821", "invite_code": "7KQ2ZD"}}
 
 
+class DayCountSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="A day, UTC")
+    count = serializers.IntegerField(help_text="Users who activated my code that day")
+
+
 class ProfileSerializer(serializers.Serializer):
     phone = serializers.CharField(help_text="E.164")
     invite_code = serializers.CharField(help_text="My code: 6 characters others can activate")
@@ -49,6 +54,9 @@ class ProfileSerializer(serializers.Serializer):
     )
     referrals_count = serializers.IntegerField(help_text="How many users activated my code")
     date_joined = serializers.DateTimeField()
+    referrals_by_day = DayCountSerializer(
+        many=True, help_text="Referrals per day for the last 30 days (UTC), oldest first, today last: 30 items"
+    )
 
     def get_invite_url(self, profile) -> str:
         return invite_url(invite_code=profile.invite_code, request=self.context.get("request"))

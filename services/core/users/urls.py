@@ -9,4 +9,5 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutApi.as_view(), name="auth-logout"),
     path("profile/", profile.ProfileApi.as_view(), name="profile"),
     path("profile/referrals/", profile.ReferralsApi.as_view(), name="profile-referrals"),
+    path("profile/referrals.csv", profile.ReferralsCsvApi.as_view(), name="profile-referrals-csv"),
 ]

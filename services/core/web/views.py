@@ -27,6 +27,7 @@ from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
 from users import selectors, services
+from users.exports import referrals_csv_response
 from web import pending, throttling
 from web.error_messages import error_message
 from web.forms import CodeForm, InviteCodeForm, PhoneForm
@@ -139,6 +140,7 @@ def _profile_page(request, form: InviteCodeForm):
     except selectors.InvalidCursor:
         cursor, referrals = None, selectors.referrals_page(user=request.user, limit=selectors.PROFILE_REFERRALS)
     share_url = invite_url(invite_code=profile.invite_code, request=request)
+    peak = max((day.count for day in profile.referrals_by_day), default=0)
     context = {
         "profile": profile,
         "form": form,
@@ -146,10 +148,28 @@ def _profile_page(request, form: InviteCodeForm):
         "cursor": cursor,
         "offered_invite_code": form["invite_code"].initial if not form.is_bound else "",
         "invite_url": share_url,
+        "chart": _day_bars(profile.referrals_by_day, peak=peak),
+        "last_30_days": sum(day.count for day in profile.referrals_by_day),
         # segno writes the SVG and escapes the title: nothing from the visitor reaches it unescaped.
         "invite_qr": mark_safe(invite_qr_svg(url=share_url, title=_("QR code of your invite link"))),  # noqa: S308
     }
     return render(request, "web/profile.html", context)
+
+
+CHART_HEIGHT = 60  # SVG units; bars are drawn with attributes, not inline styles (the pages' CSP)
+BAR_STEP = 10
+
+
+def _day_bars(days: list[selectors.DayCount], *, peak: int) -> list[dict]:
+    """Bar geometry of the 30-day chart: each bar's x, y and height in SVG units, tallest = full height."""
+    bars = []
+    for n, day in enumerate(days):
+        height = round(day.count / peak * CHART_HEIGHT) if peak else 0
+        height = max(height, 1 if day.count else 0)
+        bars.append(
+            {"date": day.date, "count": day.count, "x": n * BAR_STEP, "y": CHART_HEIGHT - height, "height": height}
+        )
+    return bars
 
 
 @login_required
@@ -197,3 +217,9 @@ def invite_landing(request, invite_code: str):
         "next_url": reverse(target) + query,
     }
     return render(request, "web/invite.html", context)
+
+
+@login_required
+@require_GET
+def referrals_csv(request):
+    return referrals_csv_response(user=request.user)

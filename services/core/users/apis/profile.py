@@ -1,12 +1,16 @@
 """The signed-in user's profile and the full list of their referrals."""
 
+from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from common.openapi import DATABASE_UNAVAILABLE, UNAUTHORIZED
+from common.renderers import CsvRenderer
 from svckit.openapi import error_response
+from users.exports import referrals_csv_response
 from users.selectors import profile_get, referrals_page
 from users.serializers import ProfileSerializer, ReferralsPageSerializer, ReferralsQuerySerializer
 
@@ -42,3 +46,22 @@ class ReferralsApi(APIView):
         if page.next_cursor:
             next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
         return Response(ReferralsPageSerializer({"results": page.results, "next": next_url}).data)
+
+
+class ReferralsCsvApi(APIView):
+    renderer_classes = [JSONRenderer, CsvRenderer]  # CSV on success; errors stay the JSON envelope
+
+    @swagger_auto_schema(
+        operation_id="profile_referrals_csv",
+        operation_summary="Everyone who activated my code, as a CSV download (phone, activated_at), newest first",
+        responses={
+            200: openapi.Response(
+                "text/csv; charset=utf-8, with a BOM: `phone,activated_at`, then a row per referral (E.164, ISO 8601)",
+                openapi.Schema(type=openapi.TYPE_FILE),
+            ),
+            401: UNAUTHORIZED,
+            503: DATABASE_UNAVAILABLE,
+        },
+    )
+    def get(self, request):
+        return referrals_csv_response(user=request.user)

@@ -31,14 +31,17 @@ def test_profile_shows_my_code_my_inviter_and_my_referrals_newest_first(user, us
         "referrals": [second.phone, first.phone],
         "referrals_count": 2,
         "date_joined": body["date_joined"],
+        "referrals_by_day": body["referrals_by_day"],
     }
     assert body["date_joined"].endswith("Z")
+    assert body["referrals_by_day"][-1]["count"] == 2
 
 
-def test_profile_takes_at_most_three_queries_however_many_referrals(user, django_assert_max_num_queries):
+def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_assert_max_num_queries):
     referrals = referrals_make(user, 250)
     client = client_for(user)  # issuing the token is not part of the request being measured
-    with django_assert_max_num_queries(3):
+    # The token's user, my row, my newest referrals, my referrals per day.
+    with django_assert_max_num_queries(4):
         response = client.get(PROFILE_URL)
     body = response.json()
     assert body["referrals_count"] == 250

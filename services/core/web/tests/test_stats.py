@@ -1,0 +1,75 @@
+"""The profile page's 30-day chart and CSV link; the admin's referrals export and top inviters."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from invites.services import invite_activate
+from users.models import User
+from users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_profile_draws_thirty_days_and_links_the_csv(client_a: Client, user_a: User):
+    for _ in range(3):
+        invite_activate(user=UserFactory(), invite_code=user_a.invite_code)
+    html = client_a.get("/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count("<rect ") == 30
+    assert 'id="referrals-30-days">(3)</span>' in html
+    assert 'data-count="3"' in html
+    assert 'height="60"' in html  # today's bar, the tallest, is full height
+    assert '<a href="/profile/referrals.csv" id="referrals-csv" download>' in html
+
+
+def test_the_csv_download_from_the_page(client_a: Client, user_a: User):
+    invited = UserFactory()
+    invite_activate(user=invited, invite_code=user_a.invite_code)
+    response = client_a.get("/profile/referrals.csv")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert invited.phone in b"".join(response.streaming_content).decode()
+
+
+def test_the_csv_page_needs_a_sign_in(client):
+    response = client.get("/profile/referrals.csv")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.fixture
+def staff_client(client):
+    User.objects.create_superuser("+79990000000", "admin-pass-123")
+    assert client.login(phone="+79990000000", password="admin-pass-123")
+    return client
+
+
+def test_the_admin_exports_every_referral_as_csv(staff_client):
+    inviter = UserFactory()
+    invited = [UserFactory() for _ in range(3)]
+    for user in invited:
+        invite_activate(user=user, invite_code=inviter.invite_code)
+    UserFactory()  # not a referral: not listed
+    page = staff_client.get("/admin/invites/referral/")
+    assert page.status_code == 200
+    ids = [str(user.pk) for user in invited]
+    response = staff_client.post(
+        "/admin/invites/referral/", {"action": "export_csv", "_selected_action": ids, "select_across": "1"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = b"".join(response.streaming_content).decode().removeprefix("\ufeff").splitlines()
+    assert lines[0] == "referral_phone,activated_at,inviter_phone,invite_code"
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(user.phone for user in invited)
+    assert all(line.endswith(f",{inviter.phone},{inviter.invite_code}") for line in lines[1:])
+
+
+def test_the_admin_lists_top_inviters_most_referrals_first(staff_client):
+    top, second, nobody = UserFactory(), UserFactory(), UserFactory()
+    for _ in range(3):
+        invite_activate(user=UserFactory(), invite_code=top.invite_code)
+    invite_activate(user=UserFactory(), invite_code=second.invite_code)
+    html = staff_client.get("/admin/invites/inviter/").content.decode()
+    assert html.index(top.phone) < html.index(second.phone)
+    assert nobody.phone not in html
