@@ -87,7 +87,7 @@ def test_my_referrals_download_as_csv_newest_first(user, user_api):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == f'attachment; filename="referrals-{user.invite_code}.csv"'
-    text = b"".join(response.streaming_content).decode()
+    text = response.getvalue().decode()
     assert text.startswith("\ufeffphone,activated_at\r\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     expected = list(
@@ -108,4 +108,4 @@ def test_the_csv_needs_a_token_and_errors_stay_json(api):
 
 def test_a_user_without_referrals_gets_the_header_only(user):
     response = client_for(user).get(CSV_URL)
-    assert b"".join(response.streaming_content).decode() == "\ufeffphone,activated_at\r\n"
+    assert response.getvalue().decode() == "\ufeffphone,activated_at\r\n"

@@ -29,7 +29,7 @@ def test_the_csv_download_from_the_page(client_a: Client, user_a: User):
     response = client_a.get("/profile/referrals.csv")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert invited.phone in b"".join(response.streaming_content).decode()
+    assert invited.phone in response.getvalue().decode()
 
 
 def test_the_csv_page_needs_a_sign_in(client):
@@ -59,7 +59,7 @@ def test_the_admin_exports_every_referral_as_csv(staff_client):
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    lines = b"".join(response.streaming_content).decode().removeprefix("\ufeff").splitlines()
+    lines = response.getvalue().decode().removeprefix("\ufeff").splitlines()
     assert lines[0] == "referral_phone,activated_at,inviter_phone,invite_code"
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(user.phone for user in invited)
     assert all(line.endswith(f",{inviter.phone},{inviter.invite_code}") for line in lines[1:])
