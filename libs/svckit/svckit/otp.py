@@ -44,9 +44,19 @@ class InvalidCode(ApplicationError):
 
 
 class TooManyAttempts(ApplicationError):
+    """The code is burned (OTP_MAX_ATTEMPTS wrong guesses): details {"scope": "code"}."""
+
     code = "too_many_attempts"
-    message = "Too many wrong codes. Request a new code."
+    message: StrOrPromise = "Too many wrong codes. Request a new code."
     status = 429
+
+
+class TooManyFailures(TooManyAttempts):
+    """OTP_MAX_FAILURES_PER_DAY wrong guesses for one phone in a sliding 24 h, across codes; every
+    guess, the right code included, is refused until Retry-After: details {"scope": "phone"}.
+    NIST SP 800-63B 5.2.2: a new code must not reset the failed-attempt count."""
+
+    message = _("Too many wrong codes for this number. Try again later.")
 
 
 def phone_sms_check(phone: str, *, allowed_types: frozenset[str], allowed_countries: frozenset[str]) -> None:

@@ -15,29 +15,15 @@ from django.core.cache import cache
 from django_redis import get_redis_connection
 from rest_framework.throttling import SimpleRateThrottle
 
-logger = logging.getLogger(__name__)
+from svckit.sliding_window import HIT
 
-# A sliding window log. KEYS: the counter (a sorted set of hit times, ms, Redis's clock).
-# ARGV: window ms, limit, a unique member. Returns 0 when the hit is counted, else ms to wait.
-_HIT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return math.max(tonumber(oldest[2]) + window - now, 1)
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], window)
-return 0
-"""
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
 def _hit_script(client: redis.Redis):
     """Built once per connection: register_script hashes the source on every call."""
-    return client.register_script(_HIT)
+    return client.register_script(HIT)
 
 
 def _fail_open() -> bool:

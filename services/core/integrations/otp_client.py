@@ -18,7 +18,7 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError
 
 from common.errors import InvalidPhone, ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, TooManyAttempts, UnsupportedCountry, UnsupportedNumber
+from svckit.otp import InvalidCode, TooManyAttempts, TooManyFailures, UnsupportedCountry, UnsupportedNumber
 
 __all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 
@@ -102,7 +102,9 @@ def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
         value = details.get(detail)
         raise error_class(details={detail: value} if isinstance(value, str) else {})
     if response.status == 429 and code == "too_many_attempts":
-        raise TooManyAttempts(retry_after=_retry_after(response))
+        if details.get("scope") == "phone":
+            raise TooManyFailures(retry_after=_retry_after(response), details={"scope": "phone"})
+        raise TooManyAttempts(retry_after=_retry_after(response), details={"scope": "code"})
     if response.status == 429:
         raise TooManyRequests(retry_after=_retry_after(response))
     # 401/403 mean OTP_SERVICE_TOKEN differs between the services: a deployment error, logged loudly.

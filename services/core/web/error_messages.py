@@ -6,11 +6,13 @@ translation (unsupported_number, ...) is shown with it."""
 
 from __future__ import annotations
 
+import math
+
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from svckit.errors import ApplicationError
-from svckit.otp import PhoneHasLetters
+from svckit.otp import PhoneHasLetters, TooManyFailures
 
 _MESSAGES = {
     "invalid_phone": _("Enter a valid phone number, e.g. +7 999 123-45-67."),
@@ -42,6 +44,13 @@ def error_message(error: ApplicationError) -> str:
             "Wrong code. %(count)d attempts left.",
             attempts_left,
         ) % {"count": attempts_left}
+    if isinstance(error, TooManyFailures):
+        hours = math.ceil((error.retry_after or 3600) / 3600)
+        return ngettext(
+            "Too many wrong codes for this number. Try again in %(hours)d hour.",
+            "Too many wrong codes for this number. Try again in %(hours)d hours.",
+            hours,
+        ) % {"hours": hours}
     if isinstance(error, PhoneHasLetters):  # an invalid_phone that says what is wrong
         return str(error.message)
     message = _MESSAGES.get(error.code)

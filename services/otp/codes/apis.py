@@ -69,7 +69,11 @@ class CodeVerifyApi(APIView):
                 details={"attempts_left": 4},
             ),
             401: UNAUTHORIZED,
-            429: too_many("The code is burned after too many wrong guesses.", "too_many_attempts"),
+            429: too_many(
+                "The code is burned after too many wrong guesses (details.scope: code), or the phone's "
+                "OTP_MAX_FAILURES_PER_DAY is spent, the right code refused too (details.scope: phone).",
+                "too_many_attempts",
+            ),
             503: UNAVAILABLE,
         },
     )

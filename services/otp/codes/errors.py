@@ -1,10 +1,10 @@
 """The OTP service's business errors (rendered by svckit.errors.exception_handler)."""
 
 from svckit.errors import ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, TooManyAttempts
+from svckit.otp import InvalidCode, TooManyAttempts, TooManyFailures
 from svckit.otp import InvalidPhone as _InvalidPhone
 
-__all__ = ["InvalidCode", "InvalidPhone", "ServiceUnavailable", "TooManyAttempts", "TooManyRequests"]
+__all__ = ["InvalidCode", "InvalidPhone", "ServiceUnavailable", "TooManyAttempts", "TooManyFailures", "TooManyRequests"]
 
 
 class InvalidPhone(_InvalidPhone):

@@ -17,7 +17,7 @@ from django.conf import settings
 from kombu.exceptions import KombuError, OperationalError
 
 from codes import store
-from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
+from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyFailures, TooManyRequests
 from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED, TEST_NUMBER_USES
 from codes.sealing import seal
 from codes.tasks import deliver_sms
@@ -107,18 +107,29 @@ def _test_number_send(*, phone: str) -> CodeSent:
 
 
 def otp_verify(*, phone: str, code: str) -> None:
-    """Return if the code is right (and burn it); raise InvalidCode / TooManyAttempts otherwise."""
+    """Return if the code is right (and burn it, forgiving the phone's failures).
+
+    Raises InvalidCode (details.attempts_left: what is left of the code's and the phone's budgets,
+    whichever is smaller), TooManyAttempts (the code is burned), TooManyFailures (the phone's
+    OTP_MAX_FAILURES_PER_DAY is spent: the right code is refused too), ServiceUnavailable."""
     with _redis_guard():
-        result = store.code_check(phone=phone, digest=code_digest(phone=phone, code=code))
+        result = store.code_check(
+            phone=phone,
+            digest=code_digest(phone=phone, code=code),
+            failure_budget=phone not in settings.OTP_TEST_NUMBERS,
+        )
     if phone in settings.OTP_TEST_NUMBERS:
         test_numbers_logger.warning("test number %s: code checked (%s)", phone, result.status)
         TEST_NUMBER_USES.labels(action="verify").inc()
     if result.status == "verified":
         CODES_VERIFIED.inc()
         return
+    if result.status == "locked":
+        CODES_FAILED.labels(reason="too_many_failures").inc()
+        raise TooManyFailures(retry_after=result.wait_ms / 1000, details={"scope": "phone"})
     if result.status == "burned":
         CODES_FAILED.labels(reason="too_many_attempts").inc()
-        raise TooManyAttempts(retry_after=result.wait_ms / 1000)
+        raise TooManyAttempts(retry_after=result.wait_ms / 1000, details={"scope": "code"})
     CODES_FAILED.labels(reason="invalid_code").inc()
     raise InvalidCode(details={"attempts_left": result.attempts_left})
 

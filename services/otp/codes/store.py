@@ -4,6 +4,7 @@ Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay clust
   <prefix>{phone}:code      hash {h: HMAC hex, a: wrong attempts}, TTL = code lifetime
   <prefix>{phone}:cooldown  exists while a resend is not allowed
   <prefix>{phone}:sends     sorted set of send times (ms) in the last hour
+  <prefix>{phone}:failures  sorted set of wrong-guess times (ms) in the last 24 h, across codes
   <prefix>{phone}:inbox     dev inbox: newest-first JSON messages (inbox backend only)
   <prefix>inbox             dev inbox: recent messages for all phones
   <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice; with a
@@ -13,6 +14,7 @@ Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay clust
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -22,27 +24,24 @@ from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from svckit import sliding_window
+
 HOUR_MS = 3_600_000
 DELIVERED_MARK_SECONDS = 86_400
 GLOBAL_INBOX_SIZE = 50
 
-# Milliseconds until this phone may be sent a new code (0 = now). Shared by both scripts.
-_NEXT_SEND_WAIT = """
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+# Milliseconds until this phone may be sent a new code (0 = now): the cooldown, then the hourly
+# window of sends. KEYS[2] cooldown, KEYS[3] sends. Shared by the send and verify scripts.
+_NEXT_SEND_WAIT = (
+    sliding_window.LIBRARY
+    + """
 local function next_send_wait(now, max_sends)
   local wait = redis.call('PTTL', KEYS[2])
   if wait < 0 then wait = 0 end
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 3600000)
-  if redis.call('ZCARD', KEYS[3]) >= max_sends then
-    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-    wait = math.max(wait, tonumber(oldest[2]) + 3600000 - now)
-  end
-  return wait
+  return math.max(wait, window_wait(KEYS[3], now, 3600000, max_sends))
 end
 """
+)
 
 # KEYS: code, cooldown, sends. ARGV: digest, ttl_ms, cooldown_ms, max_sends, send id.
 # Returns {1, 0} when stored, {0, wait_ms} when the phone must wait.
@@ -56,8 +55,7 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[3]) end
-redis.call('ZADD', KEYS[3], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[3], 3600000)
+window_add(KEYS[3], now, 3600000, ARGV[5])
 return {1, 0}
 """
 )
@@ -78,16 +76,26 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 1
 """
 
-# KEYS: code, cooldown, sends. ARGV: digest, max_attempts, max_sends.
-# Returns {1, 0} verified; {0, attempts_left} wrong/expired/unknown; {2, wait_ms} burned.
+# KEYS: code, cooldown, sends, failures.
+# ARGV: digest, max_attempts, max_sends, max_failures, guess id, budget on (1) or off (0: test numbers).
+# Returns {1, 0} verified (the failures are forgiven); {0, attempts_left} wrong/expired/unknown;
+# {2, wait_ms} the code is burned; {3, wait_ms} the phone's failure budget is spent (the right code
+# included). Failures are a sliding 24 h window across codes: a new code does not reset them.
 _VERIFY = (
     _NEXT_SEND_WAIT
     + """
+local now = now_ms()
+local max_failures = tonumber(ARGV[4])
+local budget = ARGV[6] == '1'
+if budget then
+  local locked = window_wait(KEYS[4], now, 86400000, max_failures)
+  if locked > 0 then return {3, locked} end
+end
 local stored = redis.call('HMGET', KEYS[1], 'h', 'a')
 if not stored[1] then return {0, 0} end
 local max_attempts = tonumber(ARGV[2])
 if tonumber(stored[2]) >= max_attempts then
-  return {2, math.max(next_send_wait(now_ms(), tonumber(ARGV[3])), 1000)}
+  return {2, math.max(next_send_wait(now, tonumber(ARGV[3])), 1000)}
 end
 -- constant-time comparison of the two HMACs
 local a, b = stored[1], ARGV[1]
@@ -97,11 +105,14 @@ for i = 1, #a do
   diff = bit.bor(diff, bit.bxor(string.byte(a, i), string.byte(b, i) or 0))
 end
 if diff == 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[4])
   return {1, 0}
 end
 local used = redis.call('HINCRBY', KEYS[1], 'a', 1)
-return {0, math.max(max_attempts - used, 0)}
+if not budget then return {0, math.max(max_attempts - used, 0)} end
+window_add(KEYS[4], now, 86400000, ARGV[5])
+local failures_left = max_failures - redis.call('ZCARD', KEYS[4])
+return {0, math.max(math.min(max_attempts - used, failures_left), 0)}
 """
 )
 
@@ -147,7 +158,7 @@ class SendResult:
 
 @dataclass(frozen=True)
 class VerifyResult:
-    status: str  # "verified" | "invalid" | "burned"
+    status: str  # "verified" | "invalid" | "burned" | "locked" (the phone's failure budget is spent)
     attempts_left: int = 0
     wait_ms: int = 0
 
@@ -173,12 +184,12 @@ def _script(source: str):
 
 def _phone_keys(phone: str) -> list[str]:
     base = f"{settings.OTP_KEY_PREFIX}{{{phone}}}"
-    return [f"{base}:code", f"{base}:cooldown", f"{base}:sends"]
+    return [f"{base}:code", f"{base}:cooldown", f"{base}:sends", f"{base}:failures"]
 
 
 def code_store(*, phone: str, digest: str, send_id: str) -> SendResult:
     stored, wait = _script(_SEND)(
-        keys=_phone_keys(phone),
+        keys=_phone_keys(phone)[:3],
         args=[
             digest,
             settings.OTP_TTL_SECONDS * 1000,
@@ -196,18 +207,29 @@ def code_store_fixed(*, phone: str, digest: str) -> None:
 
 
 def code_cancel(*, phone: str, send_id: str) -> None:
-    _script(_CANCEL_SEND)(keys=_phone_keys(phone), args=[send_id])
+    _script(_CANCEL_SEND)(keys=_phone_keys(phone)[:3], args=[send_id])
 
 
-def code_check(*, phone: str, digest: str) -> VerifyResult:
+def code_check(*, phone: str, digest: str, failure_budget: bool = True) -> VerifyResult:
+    """One guess: OTP_MAX_ATTEMPTS per code, OTP_MAX_FAILURES_PER_DAY per phone (sliding 24 h) unless
+    `failure_budget` is False (test numbers)."""
     status, value = _script(_VERIFY)(
         keys=_phone_keys(phone),
-        args=[digest, settings.OTP_MAX_ATTEMPTS, settings.OTP_MAX_SENDS_PER_HOUR],
+        args=[
+            digest,
+            settings.OTP_MAX_ATTEMPTS,
+            settings.OTP_MAX_SENDS_PER_HOUR,
+            settings.OTP_MAX_FAILURES_PER_DAY,
+            uuid.uuid4().hex,
+            int(failure_budget),
+        ],
     )
     if status == 1:
         return VerifyResult(status="verified")
     if status == 2:
         return VerifyResult(status="burned", wait_ms=int(value))
+    if status == 3:
+        return VerifyResult(status="locked", wait_ms=int(value))
     return VerifyResult(status="invalid", attempts_left=int(value))
 
 

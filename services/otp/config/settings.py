@@ -77,6 +77,8 @@ if PRODUCTION and OTP_TEST_NUMBERS and not OTP_TEST_NUMBERS_IN_PRODUCTION:
     raise ImproperlyConfigured(
         "OTP_TEST_NUMBERS is refused when APP_ENV=production unless OTP_TEST_NUMBERS_IN_PRODUCTION=true"
     )
+# Wrong guesses per phone in a sliding 24 h, across codes; then every guess is refused (429).
+OTP_MAX_FAILURES_PER_DAY = env.int("OTP_MAX_FAILURES_PER_DAY", default=10)
 # Which numbers may be sent a code: phonenumbers type names, ISO 3166 codes (empty: every country).
 SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
 

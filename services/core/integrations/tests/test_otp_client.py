@@ -8,6 +8,7 @@ import pytest
 from common.errors import InvalidPhone, TooManyRequests
 from integrations import otp_client
 from integrations.otp_client import InvalidCode, OtpUnavailable, TooManyAttempts
+from svckit.otp import TooManyFailures
 
 
 def test_send_returns_the_timings_and_sends_the_service_token(fake_otp, settings):
@@ -125,3 +126,12 @@ def test_readiness_follows_the_otp_readyz(fake_otp):
     assert otp_client.otp_ready() is True
     fake_otp.answer("/readyz", 503, _error("unavailable"))
     assert otp_client.otp_ready() is False
+
+
+def test_a_spent_failure_budget_is_too_many_failures_with_the_same_retry_after(fake_otp):
+    body = {"error": {"code": "too_many_attempts", "message": "", "details": {"scope": "phone"}}}
+    fake_otp.answer("/v1/codes/verify/", 429, body, headers={"Retry-After": "86000"})
+    with pytest.raises(TooManyFailures) as caught:
+        otp_client.otp_code_verify(phone="+79991234567", code="1234")
+    assert (caught.value.code, caught.value.retry_after) == ("too_many_attempts", 86000)
+    assert caught.value.details == {"scope": "phone"}

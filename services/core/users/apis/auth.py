@@ -90,7 +90,9 @@ class AuthTokenApi(PublicApi):
             403: error_response("The account is disabled.", "account_disabled"),
             **BODY_ERRORS,
             429: too_many(
-                "Too many wrong codes (request a new one), or too many requests.",
+                "Too many wrong codes: the code is burned (details.scope: code; request a new one) or the "
+                "phone's daily failure budget is spent (details.scope: phone; every guess refused until "
+                "Retry-After), or too many requests.",
                 "too_many_attempts",
                 "too_many_requests",
             ),

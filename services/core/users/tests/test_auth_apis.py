@@ -232,3 +232,20 @@ def test_a_code_typed_in_arabic_indic_digits_signs_in(api, fake_otp, db):
     response = api.post(TOKEN_URL, {"phone": "+79991234567", "code": "٤٨٢١"}, format="json")
     assert response.status_code == 200
     assert fake_otp.json_bodies("/v1/codes/verify/") == [{"phone": "+79991234567", "code": "4821"}]
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Too many wrong codes for this number. Try again later."),
+        ("ru", "Слишком много неверных кодов для этого номера. Попробуйте позже."),
+    ],
+)
+def test_a_spent_failure_budget_is_429_with_retry_after_in_the_clients_language(api, fake_otp, language, message):
+    body = _error("too_many_attempts", scope="phone")
+    fake_otp.answer("/v1/codes/verify/", 429, body, headers={"Retry-After": "86000"})
+    response = api.post(
+        TOKEN_URL, {"phone": "89991234567", "code": "1234"}, format="json", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert (response.status_code, response["Retry-After"]) == (429, "86000")
+    assert response.json()["error"] == {"code": "too_many_attempts", "message": message, "details": {"scope": "phone"}}

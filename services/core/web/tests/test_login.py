@@ -260,3 +260,18 @@ def test_sign_in_forms_need_the_csrf_token(csrf_client, otp):
     assert csrf_client.post("/login/", {"phone": PHONE_A, "csrfmiddlewaretoken": token}).status_code == 302
     assert csrf_client.post("/login/code/", {"code": "1234"}).status_code == 403
     assert csrf_client.post("/login/code/", {"code": "1234", "csrfmiddlewaretoken": token}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "retry_after", "message"),
+    [
+        ("en", 86_400, "Too many wrong codes for this number. Try again in 24 hours."),
+        ("en", 1_000, "Too many wrong codes for this number. Try again in 1 hour."),
+        ("ru", 7_200, "Слишком много неверных кодов для этого номера. Попробуйте через 2 часа."),
+    ],
+)
+def test_a_spent_failure_budget_says_when_to_come_back(client, otp, language, retry_after, message):
+    _request_code(client)
+    otp.verify_fails(429, "too_many_attempts", {"scope": "phone"}, retry_after=retry_after)
+    response = client.post("/login/code/", {"code": "1234"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert message in response.content.decode()

@@ -200,3 +200,15 @@ def test_schema_and_docs():
 def test_unknown_paths_are_json_404():
     response = APIClient().get("/nope/")
     assert response.status_code == 404 and _error(response) == "not_found"
+
+
+def test_the_right_code_at_the_phones_failure_budget_is_429_with_retry_after(api_client, phone, known_code, settings):
+    settings.OTP_MAX_FAILURES_PER_DAY = 3
+    known_code("2468")
+    api_client.post("/v1/codes/", {"phone": phone}, format="json")
+    for _ in range(3):
+        api_client.post("/v1/codes/verify/", {"phone": phone, "code": "0000"}, format="json")
+    response = api_client.post("/v1/codes/verify/", {"phone": phone, "code": "2468"}, format="json")
+    assert response.status_code == 429 and _error(response) == "too_many_attempts"
+    assert response.json()["error"]["details"] == {"scope": "phone"}
+    assert 86_390 <= int(response["Retry-After"]) <= 86_400
