@@ -1,8 +1,9 @@
 """One error envelope for every response: {"error": {"code", "message", "details"}}.
 
 Business code raises ApplicationError subclasses; `exception_handler` (set as DRF's
-EXCEPTION_HANDLER) renders those and DRF's own exceptions. `json_404` / `json_500` cover
-Django's non-DRF paths so nothing ever answers with an HTML page or a stack trace.
+EXCEPTION_HANDLER) renders those and DRF's own exceptions, starting from DRF's own handler so that
+its headers (the view's WWW-Authenticate, Retry-After) and its transaction rollback are kept.
+`json_404` / `json_500` cover Django's non-DRF paths so nothing ever answers with an HTML page or a stack trace.
 A lost database connection is 503 `database_unavailable` on both paths (`error_for`).
 """
 
@@ -11,13 +12,16 @@ from __future__ import annotations
 import logging
 import math
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
+from rest_framework import views as drf_views
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -25,10 +29,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# Every code an ApplicationError subclass declares: a validation error carrying one of them is that
+# error (e.g. `invalid_phone`), any other code is DRF's generic `validation_error`.
+_DECLARED_CODES: set[str] = set()
+
+
 class ApplicationError(Exception):
     code = "error"
     message: StrOrPromise = "Something went wrong."
     status = 400
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _DECLARED_CODES.add(cls.code)
 
     def __init__(
         self,
@@ -76,33 +89,6 @@ class InternalError(ApplicationError):
 _DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 
 
-# DRF's generic validation codes; a custom code (e.g. "invalid_phone") wins over them.
-_GENERIC_CODES = {
-    "invalid",
-    "required",
-    "null",
-    "blank",
-    "max_length",
-    "min_length",
-    "max_value",
-    "min_value",
-    "max_string_length",
-    "not_a_list",
-    "empty",
-    "invalid_choice",
-    "does_not_exist",
-    "incorrect_type",
-    "date",
-    "datetime",
-    "surrogate_characters_not_allowed",
-    "null_characters_not_allowed",
-    "max_digits",
-    "max_decimal_places",
-    "max_whole_digits",
-    "unique",
-}
-
-
 def _flatten_codes(codes: Any) -> list[str]:
     if isinstance(codes, dict):
         return [c for value in codes.values() for c in _flatten_codes(value)]
@@ -125,24 +111,32 @@ def error_body(code: str, message: StrOrPromise, details: dict[str, Any] | None 
 
 
 def _validation_error(exc: drf.ValidationError) -> tuple[str, str, dict[str, Any]]:
-    custom = [c for c in _flatten_codes(exc.get_codes()) if c not in _GENERIC_CODES]
+    custom = [c for c in _flatten_codes(exc.get_codes()) if c in _DECLARED_CODES]
     if custom:
         return custom[0], _first_message(exc.detail), {}
     detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
     return "validation_error", "The request body is not valid.", {"fields": detail}
 
 
-_DRF_CODES: list[tuple[type[Exception], str, int, str]] = [
-    (drf.NotAuthenticated, "not_authenticated", 401, "Authentication credentials are missing or not valid."),
-    (drf.AuthenticationFailed, "not_authenticated", 401, "Authentication credentials are missing or not valid."),
-    (drf.ParseError, "malformed_request", 400, "The request body is not valid JSON."),
-    (drf.UnsupportedMediaType, "unsupported_media_type", 415, "Send the body as application/json."),
-    (drf.MethodNotAllowed, "method_not_allowed", 405, "This method is not allowed here."),
-    (drf.NotAcceptable, "not_acceptable", 406, "Only application/json responses are available."),
-    (drf.NotFound, "not_found", 404, "Not found."),
-    (drf.PermissionDenied, "permission_denied", 403, "You may not do this."),
-    (drf.Throttled, "too_many_requests", 429, "Too many requests. Try again later."),
-]
+# Where the API's documented code differs from the one DRF (or SimpleJWT) names the exception.
+_RENAMED_CODES = {
+    "authentication_failed": "not_authenticated",
+    "token_not_valid": "not_authenticated",
+    "parse_error": "malformed_request",
+    "throttled": "too_many_requests",
+}
+
+
+def _api_exception_error(exc: drf.APIException) -> ApplicationError:
+    """DRF's status, code and (translated) message; the code renamed where the API's differs."""
+    detail = exc.detail.get("detail", exc.detail) if isinstance(exc.detail, dict) else exc.detail
+    code = getattr(detail, "code", None) or exc.default_code
+    return ApplicationError(
+        _first_message(detail),
+        code=_RENAMED_CODES.get(str(code), str(code)),
+        status=exc.status_code,
+        retry_after=getattr(exc, "wait", None),
+    )
 
 
 def error_for(exc: BaseException | None) -> ApplicationError | None:
@@ -156,35 +150,54 @@ def error_for(exc: BaseException | None) -> ApplicationError | None:
         code, message, details = _validation_error(exc)
         return ApplicationError(message, code=code, status=400, details=details)
     if isinstance(exc, Http404):
-        return ApplicationError("Not found.", code="not_found", status=404)
+        return _api_exception_error(drf.NotFound())
     if isinstance(exc, PermissionDenied):
-        return ApplicationError("You may not do this.", code="permission_denied", status=403)
+        return _api_exception_error(drf.PermissionDenied())
     if isinstance(exc, RequestDataTooBig):
         return ApplicationError("The request body is too large.", code="payload_too_large", status=413)
     if isinstance(exc, TooManyFieldsSent):
         return ApplicationError("The request has too many fields.", code="payload_too_large", status=413)
-    for cls, code, status, message in _DRF_CODES:
-        if isinstance(exc, cls):
-            wait = getattr(exc, "wait", None)
-            return ApplicationError(message, code=code, status=status, retry_after=wait)
+    if isinstance(exc, drf.APIException):
+        return _api_exception_error(exc)
     return None
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF EXCEPTION_HANDLER: every known error becomes the envelope; unknown ones re-raise."""
+    """DRF EXCEPTION_HANDLER: every known error becomes the envelope; unknown ones re-raise (500).
+
+    DRF's own handler answers first: its response carries the headers DRF sets (WWW-Authenticate from
+    the view's first authenticator, Retry-After) and it marks the atomic request for rollback. Our
+    errors, which DRF does not know, get the same rollback here."""
     error = error_for(exc)
     if error is None:
         return None
-    response = Response(error_body(error.code, error.message, error.details), status=error.status)
+    response = drf_views.exception_handler(exc, context)
+    if response is None:
+        drf_views.set_rollback()
+        response = Response(status=error.status)
+    response.data = error_body(error.code, error.message, error.details)
     if error.retry_after is not None:
         response["Retry-After"] = str(error.retry_after)
-    if error.status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    if error.status == 401 and not response.has_header("WWW-Authenticate"):
+        challenge = _service_challenge(context["request"])
+        if challenge:
+            response["WWW-Authenticate"] = challenge
     return response
 
 
+def _service_challenge(request: Any) -> str | None:
+    """The service's own WWW-Authenticate (its default authenticators'), for a 401 from a view that
+    authenticates no one, such as a refresh-token endpoint. RFC 9110 §11.6.1: a 401 carries one."""
+    for authenticator in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        challenge = cast("type[BaseAuthentication]", authenticator)().authenticate_header(request)  # imported by DRF
+        if challenge:
+            return challenge
+    return None
+
+
 def json_404(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    error = _api_exception_error(drf.NotFound())
+    return JsonResponse(error_body(error.code, error.message), status=error.status)
 
 
 def json_500(request) -> JsonResponse:
@@ -198,4 +211,5 @@ def json_400(request, exception=None) -> JsonResponse:
 
 
 def json_403(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+    error = _api_exception_error(drf.PermissionDenied())
+    return JsonResponse(error_body(error.code, error.message), status=error.status)
