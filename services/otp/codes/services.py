@@ -83,6 +83,10 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
                 "language": language,
             },
             countdown=delay,
+            # The message's headers carry no copy of the phone and sealed code (Celery would repr the
+            # kwargs into them for monitoring tools): the message id is enough to find it.
+            argsrepr="",
+            kwargsrepr=message_id,
         )
     except (OperationalError, KombuError, redis.RedisError) as exc:
         # No SMS will come: give the phone its cooldown and hourly slot back.

@@ -23,10 +23,20 @@ def test_send_answers_202_at_once(api_client, phone):
 @pytest.mark.parametrize("language", [None, "en", "ru"])
 def test_send_queues_the_sms_in_the_requests_language(api_client, phone, monkeypatch, language):
     queued: list[dict] = []
-    monkeypatch.setattr(services.deliver_sms, "apply_async", lambda kwargs, countdown: queued.append(kwargs))
+    monkeypatch.setattr(services.deliver_sms, "apply_async", lambda kwargs, **_options: queued.append(kwargs))
     body = {"phone": phone} if language is None else {"phone": phone, "language": language}
     assert api_client.post("/v1/codes/", body, format="json").status_code == 202
     assert [kwargs["language"] for kwargs in queued] == [language or "en"]
+
+
+def test_the_queued_message_headers_repeat_neither_phone_nor_sealed_code(api_client, phone, monkeypatch):
+    published: list[dict] = []
+    monkeypatch.setattr(
+        services.deliver_sms, "apply_async", lambda kwargs, **options: published.append({"kwargs": kwargs} | options)
+    )
+    assert api_client.post("/v1/codes/", {"phone": phone}, format="json").status_code == 202
+    [message] = published
+    assert message["argsrepr"] == "" and message["kwargsrepr"] == message["kwargs"]["message_id"]
 
 
 @pytest.mark.parametrize("language", ["de", "", 7, None, ["ru"]])
