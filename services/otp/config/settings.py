@@ -176,6 +176,9 @@ SWAGGER_SETTINGS = {
 }
 
 LOGGING = logging_config(level=env.str("LOG_LEVEL", default="INFO"))
+# The worker's own line per SMS ("SMS to …", the fake inbox) stays; Celery's "received" and
+# "succeeded" lines around it only repeat the task id, twice per SMS.
+LOGGING["loggers"] |= {name: {"level": "WARNING"} for name in ("celery.worker.strategy", "celery.app.trace")}
 
 # --- Security headers (every answer) and HTTPS ---------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
