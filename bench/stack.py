@@ -150,7 +150,8 @@ class Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         otp_env = self.env(secret_key=secrets.token_urlsafe(50))
         core_env = self.env(secret_key=secrets.token_urlsafe(50))
-        self._spawn("otp-web", [str(ROOT / "services/otp/bin/web")], otp_env)
+        # As under compose: the OTP service is internal and logs no line per call (ACCESS_LOG).
+        self._spawn("otp-web", [str(ROOT / "services/otp/bin/web")], otp_env | {"ACCESS_LOG": "off"})
         self._spawn("otp-worker", [str(ROOT / "services/otp/bin/worker")], otp_env)
         self._spawn("core-web", [str(ROOT / "services/core/bin/web")], core_env)
         self.core_env = core_env
