@@ -110,3 +110,10 @@ def test_the_sign_in_documents_the_invite_it_carries(schema):
     answer = schema["definitions"]["SignIn"]["properties"]
     assert {"invite_applied", "invite_error"} <= set(answer)
     assert "not_new_account" in answer["invite_error"]["description"]
+
+
+def test_the_code_request_documents_accept_language_as_the_sms_language(schema):
+    parameters = schema["paths"]["/auth/code/"]["post"]["parameters"]
+    (header,) = [p for p in parameters if p["in"] == "header"]
+    assert header["name"] == "Accept-Language" and header["required"] is False
+    assert "SMS" in header["description"]

@@ -1,5 +1,6 @@
 """Sign-in by phone: request a code, trade it for a JWT pair, refresh (rotating), log out."""
 
+from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -44,6 +45,15 @@ class AuthCodeApi(PublicApi):
         operation_id="auth_code",
         operation_summary="Text a sign-in code to a phone (same answer whether or not it has an account)",
         request_body=CodeRequestSerializer,
+        manual_parameters=[
+            openapi.Parameter(
+                "Accept-Language",
+                openapi.IN_HEADER,
+                type=openapi.TYPE_STRING,
+                required=False,
+                description="The SMS's and the error messages' language: Russian for ru, English otherwise",
+            )
+        ],
         security=[],
         responses={
             202: CodeSentSerializer,
