@@ -53,6 +53,12 @@ def env_sms_policy() -> tuple[frozenset[str], frozenset[str]]:
     return types, countries
 
 
+def env_otp_length() -> int:
+    """OTP_LENGTH, digits in a one-time code (default 4): the OTP service makes codes this long and
+    the core's sign-in page asks for exactly this many."""
+    return _env.int("OTP_LENGTH", default=4)
+
+
 def logging_config(*, level: str) -> dict:
     """One plain line per record on stderr (the worker's `SMS to …` lines are the fake inbox)."""
     return {

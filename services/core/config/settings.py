@@ -8,7 +8,14 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.settings import env_app_environment, env_secret, env_sms_policy, logging_config, refuse_unsafe_production
+from svckit.settings import (
+    env_app_environment,
+    env_otp_length,
+    env_secret,
+    env_sms_policy,
+    logging_config,
+    refuse_unsafe_production,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent.parent
@@ -121,6 +128,7 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- The OTP service ------------------------------------------------------------------------
+OTP_LENGTH = env_otp_length()  # the sign-in page asks for codes of this length
 OTP_SERVICE_URL = env.str("OTP_SERVICE_URL", default="http://127.0.0.1:8001").rstrip("/")
 OTP_CONNECT_TIMEOUT = env.float("OTP_CONNECT_TIMEOUT", default=1.0)
 OTP_READ_TIMEOUT = env.float("OTP_READ_TIMEOUT", default=2.0)

@@ -76,3 +76,20 @@ def test_the_core_is_ready_when_the_otp_service_is(client, core_uses_otp):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "otp": "ok"}
+
+
+def test_with_six_digit_codes_the_web_pages_sign_people_in(client, settings):
+    """OTP_LENGTH is one setting both services read: the OTP service texts 6-digit codes and the
+    sign-in page asks for 6 digits and takes them."""
+    six = otp_service(OTP_LENGTH="6")
+    with running(six):
+        settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN, settings.OTP_LENGTH = six.url, six.token, 6
+        assert client.post("/login/", {"phone": "+7 999 000-55-66"})["Location"] == "/login/code/"
+        code = six.code("+79990005566")
+        assert len(code) == 6
+        page = client.get("/login/code/").content.decode()
+        assert 'maxlength="6"' in page and "The code is 6 digits." not in page
+        assert "The code is 6 digits." in client.post("/login/code/", {"code": code[:4]}).content.decode()
+        signed_in = client.post("/login/code/", {"code": code})
+        assert (signed_in.status_code, signed_in["Location"]) == (302, "/profile/")
+        assert client.get("/profile/").status_code == 200

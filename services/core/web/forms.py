@@ -2,13 +2,13 @@
 (phone parsing, invite codes), so a rule is never written twice. Field names are the API's."""
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from invites import codes
 from svckit.phones import ascii_digits
-
-CODE_LENGTH = 4  # the OTP service's OTP_LENGTH; the page asks for exactly this many digits
 
 
 class PhoneForm(forms.Form):
@@ -35,30 +35,35 @@ class OtpCodeField(forms.CharField):
         return ascii_digits(super().to_python(value) or "")  # "" is CharField's empty value, never None
 
 
-class CodeForm(forms.Form):
-    code = OtpCodeField(
+def _code_field(length: int) -> OtpCodeField:
+    """The code box for codes of `length` digits (OTP_LENGTH, which the OTP service makes them)."""
+    wrong = ngettext("The code is %(count)d digit.", "The code is %(count)d digits.", length) % {"count": length}
+    return OtpCodeField(
         label=_("Code from the SMS"),
-        max_length=CODE_LENGTH,
-        min_length=CODE_LENGTH,
+        max_length=length,
+        min_length=length,
         strip=True,
-        validators=[RegexValidator(rf"^[0-9]{{{CODE_LENGTH}}}$", _("The code is 4 digits."))],
-        error_messages={
-            "required": _("Enter the code from the SMS."),
-            "max_length": _("The code is 4 digits."),
-            "min_length": _("The code is 4 digits."),
-        },
+        validators=[RegexValidator(rf"^[0-9]{{{length}}}$", wrong)],
+        error_messages={"required": _("Enter the code from the SMS."), "max_length": wrong, "min_length": wrong},
         widget=forms.TextInput(
             attrs={
                 "class": "code",
                 "inputmode": "numeric",
                 "autocomplete": "one-time-code",
                 # \p{Nd}: the browser lets through the digits of any script, as the server does.
-                "pattern": rf"\p{{Nd}}{{{CODE_LENGTH}}}",
+                "pattern": rf"\p{{Nd}}{{{length}}}",
                 "autofocus": True,
-                "title": _("4 digits"),
+                "title": ngettext("%(count)d digit", "%(count)d digits", length) % {"count": length},
             }
         ),
     )
+
+
+class CodeForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form, in the visitor's language, from the setting the OTP service reads too.
+        self.fields["code"] = _code_field(settings.OTP_LENGTH)
 
 
 class InviteCodeForm(forms.Form):

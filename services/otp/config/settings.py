@@ -7,7 +7,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from svckit.phones import InvalidPhone, strict_e164
-from svckit.settings import env_app_environment, env_secret, env_sms_policy, logging_config, refuse_unsafe_production
+from svckit.settings import (
+    env_app_environment,
+    env_otp_length,
+    env_secret,
+    env_sms_policy,
+    logging_config,
+    refuse_unsafe_production,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -55,7 +62,7 @@ OTP_KEY_PREFIX = env.str("OTP_KEY_PREFIX", default="otp:")
 REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.3)
 
 # --- One-time codes -----------------------------------------------------------------------
-OTP_LENGTH = env.int("OTP_LENGTH", default=4)
+OTP_LENGTH = env_otp_length()
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
