@@ -9,6 +9,8 @@ from collections.abc import Iterable
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+# ITU-T E.164: "+", a country code that does not start with 0, at most 15 digits in all.
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 MAX_PHONE_INPUT = 64  # longer input is never a phone; don't hand it to the parser
 
 # Defaults of SMS_ALLOWED_NUMBER_TYPES: the types that can receive an SMS. `fixed_line_or_mobile` is

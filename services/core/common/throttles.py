@@ -57,8 +57,10 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request, view) -> bool:
         key = self.get_cache_key(request, view)
-        if key is None:
-            return True
+        return key is None or self.allow_key(key)
+
+    def allow_key(self, key: str) -> bool:
+        """One hit on the counter `key`; False when it is over the rate (then wait() says how long)."""
         self._wait = rate_hit(key=key, limit=self.num_requests, window_seconds=self.duration)
         return self._wait == 0
 
@@ -72,7 +74,11 @@ class AuthIpThrottle(_SettingsRateThrottle):
     rate_setting = "THROTTLE_AUTH_PER_IP"
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": f"auth_ip:{view.throttle_scope}", "ident": self.get_ident(request)}
+        return self.key_for(request, scope=view.throttle_scope)
+
+    def key_for(self, request, *, scope: str) -> str:
+        """The client IP's counter for one sign-in step: `scope` is "code" or "token", as the views name it."""
+        return self.cache_format % {"scope": f"auth_ip:{scope}", "ident": self.get_ident(request)}
 
 
 class InviteUserThrottle(_SettingsRateThrottle):

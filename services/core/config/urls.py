@@ -4,7 +4,7 @@ from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
 
-from common import health
+from config import health
 
 schema_view = get_schema_view(
     openapi.Info(

@@ -9,9 +9,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from invites import codes
+from svckit.phones import E164_PATTERN
 from users.managers import UserManager
-
-E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 
 
 class User(AbstractBaseUser, PermissionsMixin):

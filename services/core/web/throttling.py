@@ -7,24 +7,26 @@ from django.http import HttpRequest
 
 from common.throttles import AuthIpThrottle, InviteUserThrottle
 from svckit.errors import TooManyRequests
-from users.apis.auth import AuthCodeApi, AuthTokenApi
 
 
-def _check(throttle, request: HttpRequest, view) -> None:
-    if not throttle.allow_request(request, view):
+def _check(throttle: AuthIpThrottle | InviteUserThrottle, key: str | None) -> None:
+    if key is not None and not throttle.allow_key(key):
         raise TooManyRequests(retry_after=throttle.wait())
 
 
 def code_check(request: HttpRequest) -> None:
-    """The bucket of POST /api/v1/auth/code/."""
-    _check(AuthIpThrottle(), request, AuthCodeApi)
+    """The bucket of POST /api/v1/auth/code/ (its throttle_scope)."""
+    throttle = AuthIpThrottle()
+    _check(throttle, throttle.key_for(request, scope="code"))
 
 
 def token_check(request: HttpRequest) -> None:
-    """The bucket of POST /api/v1/auth/token/."""
-    _check(AuthIpThrottle(), request, AuthTokenApi)
+    """The bucket of POST /api/v1/auth/token/ (its throttle_scope)."""
+    throttle = AuthIpThrottle()
+    _check(throttle, throttle.key_for(request, scope="token"))
 
 
 def invite_check(request: HttpRequest) -> None:
     """The bucket of POST /api/v1/profile/invite/."""
-    _check(InviteUserThrottle(), request, None)
+    throttle = InviteUserThrottle()
+    _check(throttle, throttle.get_cache_key(request, None))

@@ -1,7 +1,7 @@
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from svckit.phones import InvalidPhone, ascii_digits, strict_e164
+from svckit.phones import E164_PATTERN, InvalidPhone, ascii_digits, strict_e164
 
 
 class E164PhoneField(serializers.CharField):
@@ -9,7 +9,7 @@ class E164PhoneField(serializers.CharField):
         kwargs.setdefault("max_length", 16)
         kwargs.setdefault("help_text", "E.164, e.g. +79991234567")
         # Documents the format in the schema; strict_e164 below is the real check.
-        kwargs.setdefault("validators", [RegexValidator(r"^\+[1-9][0-9]{6,14}$", code="invalid_phone")])
+        kwargs.setdefault("validators", [RegexValidator(E164_PATTERN, code="invalid_phone")])
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

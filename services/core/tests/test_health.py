@@ -25,7 +25,7 @@ def test_readyz_names_what_is_down(client, fake_otp):
 
 
 def test_readyz_reports_a_database_that_does_not_answer(client, fake_otp, monkeypatch):
-    monkeypatch.setattr("common.health.database_ready", lambda: False)
+    monkeypatch.setattr("config.health.database_ready", lambda: False)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["error"]["details"]["database"] == "unavailable"
