@@ -38,6 +38,15 @@ class UnsupportedCountry(ApplicationError):
     message = _("Codes are not sent to numbers of this country.")
 
 
+class SmsLimitReached(ApplicationError):
+    """The SMS-pumping guard refused to send: details {"scope": "prefix" | "country" | "service" |
+    "conversion"}; Retry-After says when that scope has room again."""
+
+    code = "sms_limit_reached"
+    message = _("Too many codes were sent to numbers like this one. Try again later.")
+    status = 429
+
+
 class InvalidCode(ApplicationError):
     code = "invalid_code"
     message = "The code is wrong or has expired."

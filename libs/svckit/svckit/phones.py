@@ -78,6 +78,17 @@ def strict_e164(raw: object) -> str:
     raise InvalidPhone("Send the phone number in E.164 format, e.g. +79991234567.")
 
 
+def number_prefix(e164: str) -> str:
+    """The number without its last 4 digits (`+79991234567` → `+7999123`): one operator's block,
+    the unit SMS pumping works through (consecutive numbers of one premium range)."""
+    return e164[:-4]
+
+
+def number_country(e164: str) -> str:
+    """ISO 3166 code of a valid E.164 number (`+77012345678` → `KZ`), `ZZ` if none."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or "ZZ"
+
+
 def number_type_names(names: Iterable[str]) -> frozenset[str]:
     """Check names against phonenumbers' PhoneNumberType (`mobile`, `premium_rate`...); lower case.
 

@@ -18,7 +18,14 @@ from django.conf import settings
 from urllib3.exceptions import HTTPError
 
 from common.errors import InvalidPhone, ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, TooManyAttempts, TooManyFailures, UnsupportedCountry, UnsupportedNumber
+from svckit.otp import (
+    InvalidCode,
+    SmsLimitReached,
+    TooManyAttempts,
+    TooManyFailures,
+    UnsupportedCountry,
+    UnsupportedNumber,
+)
 
 __all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 
@@ -105,6 +112,11 @@ def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
         if details.get("scope") == "phone":
             raise TooManyFailures(retry_after=_retry_after(response), details={"scope": "phone"})
         raise TooManyAttempts(retry_after=_retry_after(response), details={"scope": "code"})
+    if response.status == 429 and code == SmsLimitReached.code:
+        scope = details.get("scope")
+        raise SmsLimitReached(
+            retry_after=_retry_after(response), details={"scope": scope} if isinstance(scope, str) else {}
+        )
     if response.status == 429:
         raise TooManyRequests(retry_after=_retry_after(response))
     # 401/403 mean OTP_SERVICE_TOKEN differs between the services: a deployment error, logged loudly.

@@ -203,3 +203,27 @@ def test_known_and_unknown_phones_get_the_same_answers_in_the_same_time(core):
     assert code_gap < ENUMERATION_TOLERANCE
     assert sign_in_gap < ENUMERATION_TOLERANCE
     assert User.objects.filter(phone__in=unknown).count() == 0
+
+
+def test_pumping_one_number_block_from_a_thousand_addresses_sends_at_most_the_prefix_limit(core, otp):
+    """SMS pumping: 1,000 code requests over 200 numbers of one prefix, each from its own address (so
+    the per-address throttle never sees them), 50 at a time, against the default guard (20 a prefix
+    an hour; the conversion tripwire at 10 unverified sends). At most 20 SMS go out."""
+    block = f"+7995{random.randrange(1000):03d}"
+    phones = [f"{block}{n:04d}" for n in random.sample(range(10_000), 200)] * 5
+    random.shuffle(phones)
+    with requests.Session() as session, ThreadPoolExecutor(ATTACKERS) as pool:
+        answers = list(
+            pool.map(lambda phone: _post(core, CODE_URL, {"phone": phone}, _address(), session=session), phones)
+        )
+    outcomes = _outcomes(answers)
+    sent = outcomes[(202, None)]
+    assert sent <= 20, outcomes
+    assert set(outcomes) <= {(202, None), (429, "sms_limit_reached"), (429, "too_many_requests")}, outcomes
+    refused = [r for r in answers if r.status_code == 429 and r.json()["error"]["code"] == "sms_limit_reached"]
+    assert refused and all(r.json()["error"]["details"]["scope"] in {"prefix", "conversion"} for r in refused)
+    assert all(1 <= int(r.headers["Retry-After"]) <= 3600 for r in refused)
+    for phone in {phone for phone, answer in zip(phones, answers, strict=True) if answer.status_code == 202}:
+        otp.code(phone)  # waits for its SMS
+    time.sleep(0.5)  # the SMS delay is 0.05–0.1 s here: any other message would have arrived
+    assert sum(len(otp.inbox(phone)) for phone in set(phones)) == sent

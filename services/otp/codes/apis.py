@@ -43,7 +43,12 @@ class CodeSendApi(APIView):
                 "malformed_request",
             ),
             401: UNAUTHORIZED,
-            429: too_many("Resend cooldown or hourly cap.", "too_many_requests"),
+            429: too_many(
+                "Resend cooldown or hourly cap; or the SMS-pumping guard (sms_limit_reached, details.scope: "
+                "prefix, country, service or conversion).",
+                "too_many_requests",
+                "sms_limit_reached",
+            ),
             503: UNAVAILABLE,
         },
     )

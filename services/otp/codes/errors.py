@@ -1,10 +1,18 @@
 """The OTP service's business errors (rendered by svckit.errors.exception_handler)."""
 
 from svckit.errors import ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, TooManyAttempts, TooManyFailures
+from svckit.otp import InvalidCode, SmsLimitReached, TooManyAttempts, TooManyFailures
 from svckit.otp import InvalidPhone as _InvalidPhone
 
-__all__ = ["InvalidCode", "InvalidPhone", "ServiceUnavailable", "TooManyAttempts", "TooManyFailures", "TooManyRequests"]
+__all__ = [
+    "InvalidCode",
+    "InvalidPhone",
+    "SmsLimitReached",
+    "ServiceUnavailable",
+    "TooManyAttempts",
+    "TooManyFailures",
+    "TooManyRequests",
+]
 
 
 class InvalidPhone(_InvalidPhone):

@@ -39,6 +39,12 @@ SMS_PROVIDER_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0),
 )
 TEST_NUMBER_USES = Counter("otp_test_number_uses", "Uses of OTP_TEST_NUMBERS, by action (send, verify).", ["action"])
+SMS_GUARD_TRIPS = Counter(
+    "otp_sms_guard_trips",
+    "Codes the SMS-pumping guard refused (mode enforce) or would have refused (mode shadow), by scope "
+    "(prefix, country, service, conversion).",
+    ["scope", "mode"],
+)
 SMS_DELIVERY_LAG = Histogram(
     "otp_sms_delivery_lag_seconds",
     "From the code request to the backend's send, in seconds (the 1-2 s countdown included).",

@@ -17,7 +17,15 @@ from django.conf import settings
 from kombu.exceptions import KombuError, OperationalError
 
 from codes import store
-from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyFailures, TooManyRequests
+from codes.errors import (
+    InvalidCode,
+    ServiceUnavailable,
+    SmsLimitReached,
+    TooManyAttempts,
+    TooManyFailures,
+    TooManyRequests,
+)
+from codes.guard import sms_guard_check, sms_guard_verified
 from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED, TEST_NUMBER_USES
 from codes.sealing import seal
 from codes.tasks import deliver_sms
@@ -57,7 +65,8 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
     no cooldown, hourly cap or budget.
 
     Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
-    TooManyRequests (cooldown or hourly cap), ServiceUnavailable (Redis or the broker down)."""
+    TooManyRequests (cooldown or hourly cap), SmsLimitReached (the SMS-pumping guard, codes/guard.py),
+    ServiceUnavailable (Redis or the broker down)."""
     phone_sms_check(
         phone, allowed_types=settings.SMS_ALLOWED_NUMBER_TYPES, allowed_countries=settings.SMS_ALLOWED_COUNTRIES
     )
@@ -72,6 +81,15 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
         raise TooManyRequests(
             "Too many codes requested for this phone. Try again later.", retry_after=result.wait_ms / 1000
         )
+    try:
+        with _redis_guard():
+            sms_guard_check(phone=phone, send_id=message_id)
+    except SmsLimitReached:
+        # Nothing will be sent: the phone keeps its cooldown and hourly slot for when there is room.
+        CODES_FAILED.labels(reason="sms_limit_reached").inc()
+        with _redis_guard():
+            store.code_cancel(phone=phone, send_id=message_id)
+        raise
     delay = random.uniform(settings.SMS_DELAY_MIN_SECONDS, settings.SMS_DELAY_MAX_SECONDS)
     try:
         deliver_sms.apply_async(
@@ -127,6 +145,9 @@ def otp_verify(*, phone: str, code: str) -> None:
         TEST_NUMBER_USES.labels(action="verify").inc()
     if result.status == "verified":
         CODES_VERIFIED.inc()
+        if phone not in settings.OTP_TEST_NUMBERS:
+            with _redis_guard():
+                sms_guard_verified(phone=phone)
         return
     if result.status == "locked":
         CODES_FAILED.labels(reason="too_many_failures").inc()

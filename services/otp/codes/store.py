@@ -5,6 +5,7 @@ Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay clust
   <prefix>{phone}:cooldown  exists while a resend is not allowed
   <prefix>{phone}:sends     sorted set of send times (ms) in the last hour
   <prefix>{phone}:failures  sorted set of wrong-guess times (ms) in the last 24 h, across codes
+  <prefix>{sms-guard}:...   the SMS-pumping guard's windows (see _SMS_GUARD)
   <prefix>{phone}:inbox     dev inbox: newest-first JSON messages (inbox backend only)
   <prefix>inbox             dev inbox: recent messages for all phones
   <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice; with a
@@ -149,6 +150,54 @@ redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
 
+# The SMS-pumping guard's windows: one hash tag for all of them, so one script can check and count
+# every scope atomically and stay within one Redis Cluster slot.
+#   <prefix>{sms-guard}:prefix:<+7999123>           sends to the number prefix, last hour
+#   <prefix>{sms-guard}:verified:<+7999123>         verified codes of the prefix, last hour
+#   <prefix>{sms-guard}:blocked:<+7999123>          exists while the conversion tripwire holds
+#   <prefix>{sms-guard}:country:<RU>                sends to the country, last 24 h
+#   <prefix>{sms-guard}:service                     every send, last 24 h
+# KEYS: prefix, verified, blocked, country, service.
+# ARGV: prefix_limit, country_limit, service_limit, min_sends, min_conversion, send id, enforce (1/0).
+# Returns {scope, wait_ms}: scope "" when nothing tripped. With enforce, a tripped scope counts nothing.
+_SMS_GUARD = (
+    sliding_window.LIBRARY
+    + """
+local now = now_ms()
+local scope, wait = '', 0
+local blocked = redis.call('PTTL', KEYS[3])
+if blocked > 0 then scope, wait = 'conversion', blocked end
+local windows = {{KEYS[1], 3600000, ARGV[1], 'prefix'}, {KEYS[4], 86400000, ARGV[2], 'country'},
+                 {KEYS[5], 86400000, ARGV[3], 'service'}}
+for _, w in ipairs(windows) do
+  if scope ~= '' then break end
+  local w_wait = window_wait(w[1], now, w[2], tonumber(w[3]))
+  if w_wait > 0 then scope, wait = w[4], w_wait end
+end
+if scope == '' then
+  local sends = window_count(KEYS[1], now, 3600000)
+  if sends >= tonumber(ARGV[4]) and window_count(KEYS[2], now, 3600000) < tonumber(ARGV[5]) * sends then
+    redis.call('SET', KEYS[3], '1', 'PX', 3600000)
+    scope, wait = 'conversion', 3600000
+  end
+end
+if scope ~= '' and ARGV[7] == '1' then return {scope, wait} end
+window_add(KEYS[1], now, 3600000, ARGV[6])
+window_add(KEYS[4], now, 86400000, ARGV[6])
+window_add(KEYS[5], now, 86400000, ARGV[6])
+return {scope, wait}
+"""
+)
+
+# KEYS: the prefix's verified window. ARGV: a unique member.
+_SMS_GUARD_VERIFIED = (
+    sliding_window.LIBRARY
+    + """
+window_add(KEYS[1], now_ms(), 3600000, ARGV[1])
+return 1
+"""
+)
+
 
 @dataclass(frozen=True)
 class SendResult:
@@ -231,6 +280,46 @@ def code_check(*, phone: str, digest: str, failure_budget: bool = True) -> Verif
     if status == 3:
         return VerifyResult(status="locked", wait_ms=int(value))
     return VerifyResult(status="invalid", attempts_left=int(value))
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    scope: str | None  # None, or the scope that tripped: "conversion" | "prefix" | "country" | "service"
+    wait_ms: int = 0
+
+
+def _guard_key(name: str) -> str:
+    return f"{settings.OTP_KEY_PREFIX}{{sms-guard}}:{name}"
+
+
+def sms_guard_hit(
+    *,
+    prefix: str,
+    country: str,
+    send_id: str,
+    prefix_limit: int,
+    country_limit: int,
+    service_limit: int,
+    min_sends: int,
+    min_conversion: float,
+    enforce: bool,
+) -> GuardVerdict:
+    """Check and count one send in every guard scope, in one atomic script (see _SMS_GUARD)."""
+    scope, wait = _script(_SMS_GUARD)(
+        keys=[
+            _guard_key(f"prefix:{prefix}"),
+            _guard_key(f"verified:{prefix}"),
+            _guard_key(f"blocked:{prefix}"),
+            _guard_key(f"country:{country}"),
+            _guard_key("service"),
+        ],
+        args=[prefix_limit, country_limit, service_limit, min_sends, repr(min_conversion), send_id, int(enforce)],
+    )
+    return GuardVerdict(scope=scope or None, wait_ms=int(wait))
+
+
+def sms_guard_verified(*, prefix: str) -> None:
+    _script(_SMS_GUARD_VERIFIED)(keys=[_guard_key(f"verified:{prefix}")], args=[uuid.uuid4().hex])
 
 
 def sms_mark_delivered(*, message_id: str) -> bool:

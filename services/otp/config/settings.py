@@ -6,7 +6,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.phones import InvalidPhone, strict_e164
+from svckit.phones import InvalidPhone, country_codes, strict_e164
 from svckit.settings import (
     env_app_environment,
     env_otp_length,
@@ -88,6 +88,24 @@ if PRODUCTION and OTP_TEST_NUMBERS and not OTP_TEST_NUMBERS_IN_PRODUCTION:
 OTP_MAX_FAILURES_PER_DAY = env.int("OTP_MAX_FAILURES_PER_DAY", default=10)
 # Which numbers may be sent a code: phonenumbers type names, ISO 3166 codes (empty: every country).
 SMS_ALLOWED_NUMBER_TYPES, SMS_ALLOWED_COUNTRIES = env_sms_policy()
+
+# --- SMS-pumping guard (codes/guard.py) ---------------------------------------------------
+SMS_GUARD_MODE = env.str("SMS_GUARD_MODE", default="enforce")
+if SMS_GUARD_MODE not in {"enforce", "shadow"}:
+    raise ImproperlyConfigured("SMS_GUARD_MODE must be 'enforce' or 'shadow'")
+SMS_PREFIX_MAX_PER_HOUR = env.int("SMS_PREFIX_MAX_PER_HOUR", default=20)
+SMS_COUNTRY_MAX_PER_DAY = env.int("SMS_COUNTRY_MAX_PER_DAY", default=1000)
+try:  # e.g. RU=20000,KZ=500: a country's own daily cap instead of SMS_COUNTRY_MAX_PER_DAY
+    SMS_COUNTRY_MAX_PER_DAY_OVERRIDES = {
+        country.upper(): int(limit)
+        for country, limit in env.dict("SMS_COUNTRY_MAX_PER_DAY_OVERRIDES", default={}).items()
+    }
+    country_codes(SMS_COUNTRY_MAX_PER_DAY_OVERRIDES)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SMS_COUNTRY_MAX_PER_DAY_OVERRIDES must look like RU=20000,KZ=500: {exc}") from exc
+SMS_MAX_PER_DAY = env.int("SMS_MAX_PER_DAY", default=20000)
+SMS_GUARD_MIN_SENDS = env.int("SMS_GUARD_MIN_SENDS", default=10)
+SMS_GUARD_MIN_CONVERSION = env.float("SMS_GUARD_MIN_CONVERSION", default=0.2)
 
 # --- SMS delivery -------------------------------------------------------------------------
 # "console" or "inbox" (development), or real providers tried in order: "twilio", "smsru", "twilio,smsru".

@@ -8,7 +8,7 @@ import pytest
 from common.errors import InvalidPhone, TooManyRequests
 from integrations import otp_client
 from integrations.otp_client import InvalidCode, OtpUnavailable, TooManyAttempts
-from svckit.otp import TooManyFailures
+from svckit.otp import SmsLimitReached, TooManyFailures
 
 
 def test_send_returns_the_timings_and_sends_the_service_token(fake_otp, settings):
@@ -126,6 +126,15 @@ def test_readiness_follows_the_otp_readyz(fake_otp):
     assert otp_client.otp_ready() is True
     fake_otp.answer("/readyz", 503, _error("unavailable"))
     assert otp_client.otp_ready() is False
+
+
+def test_the_sms_guard_is_sms_limit_reached_with_its_scope_and_retry_after(fake_otp):
+    body = {"error": {"code": "sms_limit_reached", "message": "", "details": {"scope": "prefix"}}}
+    fake_otp.answer("/v1/codes/", 429, body, headers={"Retry-After": "1800"})
+    with pytest.raises(SmsLimitReached) as caught:
+        otp_client.otp_code_send(phone="+79991234567")
+    assert (caught.value.code, caught.value.status, caught.value.retry_after) == ("sms_limit_reached", 429, 1800)
+    assert caught.value.details == {"scope": "prefix"}
 
 
 def test_a_spent_failure_budget_is_too_many_failures_with_the_same_retry_after(fake_otp):

@@ -67,7 +67,12 @@ class AuthCodeApi(PublicApi):
                 *BAD_BODY_CODES,
             ),
             **BODY_ERRORS,
-            429: too_many("Resend cooldown or hourly cap for this phone, or too many requests.", "too_many_requests"),
+            429: too_many(
+                "Resend cooldown or hourly cap for this phone, or too many requests; or the SMS-pumping guard "
+                "(sms_limit_reached, details.scope: prefix, country, service or conversion).",
+                "too_many_requests",
+                "sms_limit_reached",
+            ),
             503: OTP_UNAVAILABLE,
         },
     )

@@ -275,3 +275,17 @@ def test_a_spent_failure_budget_says_when_to_come_back(client, otp, language, re
     otp.verify_fails(429, "too_many_attempts", {"scope": "phone"}, retry_after=retry_after)
     response = client.post("/login/code/", {"code": "1234"}, HTTP_ACCEPT_LANGUAGE=language)
     assert message in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "Too many codes were sent to numbers like this one. Try again later."),
+        ("ru", "На похожие номера отправлено слишком много кодов. Попробуйте позже."),
+    ],
+)
+def test_the_sms_pumping_guard_is_an_error_above_the_form(client, otp, language, message):
+    otp.send_fails(429, "sms_limit_reached", retry_after=3000)
+    response = client.post("/login/", {"phone": "8 (999) 111-00-01"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert message in response.content.decode()
