@@ -13,7 +13,7 @@ from pathlib import Path
 def py_spy() -> str:
     found = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
     if not found:
-        raise SystemExit("bench: --profile needs py-spy: .venv/bin/pip install py-spy")
+        raise SystemExit("bench: --profile needs py-spy: .venv/bin/pip install -r bench/requirements.txt")
     return found
 
 
