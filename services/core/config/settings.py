@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "drf_yasg",
     "users",
     "invites",
+    "webhooks",
     "web",
 ]
 MIDDLEWARE = [
@@ -126,6 +127,38 @@ CACHES = {
     }
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# --- Celery (webhook delivery): its own Redis DB index, apart from the OTP service's broker -------
+CELERY_BROKER_URL = env.str(
+    "CORE_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}"
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than the longest countdown between webhook tries (10 h): a message the worker holds for
+    # a countdown must not be handed out again meanwhile. A killed worker's messages come back after it.
+    "visibility_timeout": env.int("CORE_CELERY_VISIBILITY_TIMEOUT", default=11 * 3600),
+    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+    "socket_timeout": 2,
+    "socket_connect_timeout": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
+
+# --- Webhooks: signed events for the product's own systems (webhooks/services.py) ------------
+WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+if WEBHOOK_URLS:
+    if any(not re.fullmatch(r"https?://\S+", url) for url in WEBHOOK_URLS):
+        raise ImproperlyConfigured("WEBHOOK_URLS must be http(s) URLs, comma-separated")
+    if not re.fullmatch(r"whsec_[A-Za-z0-9+/]{32,}={0,2}", WEBHOOK_SECRET):
+        raise ImproperlyConfigured("WEBHOOK_SECRET must be whsec_ and at least 24 random bytes in base64")
 
 # --- The OTP service ------------------------------------------------------------------------
 OTP_LENGTH = env_otp_length()  # the sign-in page asks for codes of this length

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from webhooks.services import REFERRAL_ACTIVATED, webhook_event_emit
 
 from invites.codes import invite_code_normalize
 from invites.errors import InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
@@ -30,13 +31,14 @@ class _RootMoved(Exception):
     pass
 
 
-def _activate_once(*, user_pk: int, code: str) -> None:
+def _activate_once(*, user_pk: int, user_phone: str, code: str) -> None:
     with transaction.atomic():
         if User.objects.filter(pk=user_pk, invited_by__isnull=False).exists():
             raise InviteAlreadyActivated()
-        owner_pk = User.objects.filter(invite_code=code).values_list("pk", flat=True).first()
-        if owner_pk is None:
+        owner = User.objects.filter(invite_code=code).values_list("pk", "phone").first()
+        if owner is None:
             raise InviteCodeNotFound()
+        owner_pk, owner_phone = owner
         if owner_pk == user_pk:
             raise OwnInviteCode()
         root_pk = referral_root_pk(pk=owner_pk)
@@ -55,8 +57,19 @@ def _activate_once(*, user_pk: int, code: str) -> None:
         if root_pk not in locked or locked[root_pk] is not None:
             raise _RootMoved()  # owner's tree was just hung under another one
 
-        User.objects.filter(pk=user_pk).update(invited_by_id=owner_pk, invite_activated_at=timezone.now())
+        activated_at = timezone.now()
+        User.objects.filter(pk=user_pk).update(invited_by_id=owner_pk, invite_activated_at=activated_at)
         User.objects.filter(pk=owner_pk).update(referrals_count=F("referrals_count") + 1)
+        # Recorded in this transaction, handed to Celery when it commits: a rollback sends nothing.
+        webhook_event_emit(
+            event_type=REFERRAL_ACTIVATED,
+            data={
+                "referral": {"id": user_pk, "phone": user_phone},
+                "inviter": {"id": owner_pk, "phone": owner_phone},
+                "invite_code": code,
+                "activated_at": activated_at.isoformat().replace("+00:00", "Z"),
+            },
+        )
 
 
 def invite_activate(*, user: User, invite_code: str) -> User:
@@ -64,7 +77,7 @@ def invite_activate(*, user: User, invite_code: str) -> User:
     code = invite_code_normalize(invite_code)
     for _ in range(ACTIVATE_ATTEMPTS):
         try:
-            _activate_once(user_pk=user.pk, code=code)
+            _activate_once(user_pk=user.pk, user_phone=user.phone, code=code)
         except _RootMoved:
             continue
         return User.objects.get(pk=user.pk)

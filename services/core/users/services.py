@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from webhooks.services import USER_REGISTERED, webhook_event_emit
 
 from common.phones import phone_sms_check
 from integrations import otp_client
@@ -49,7 +50,13 @@ def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
             return user, False
         try:
             with transaction.atomic():  # a savepoint, so a lost race leaves any outer transaction usable
-                return User.objects.create_user(phone), True
+                user = User.objects.create_user(phone)
+                # Queued for Celery when this commits: a lost race sends nothing.
+                webhook_event_emit(
+                    event_type=USER_REGISTERED,
+                    data={"user": {"id": user.pk, "phone": user.phone}, "invite_code": user.invite_code},
+                )
+                return user, True
         except IntegrityError:
             continue
     raise RuntimeError(f"could not create a user for {phone} in {CREATE_ATTEMPTS} attempts")

@@ -1,0 +1,105 @@
+"""Delivery end to end: the core's real Celery worker (services/core/bin/worker) on the real Redis
+broker POSTs to a real receiver, which verifies every signature with the standardwebhooks library."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+
+import pytest
+from django.db import connection, transaction
+from tests.processes import CORE_DIR, SHARED_REDIS_URL, _base_env, database_url, redis_forget, stop, wait_until
+
+from config.celery import app as celery_app
+from invites.services import invite_activate
+from users.services import user_get_or_create_by_phone
+from users.tests.factories import UserFactory
+from webhooks.models import WebhookDelivery
+from webhooks.tests.conftest import SECRET, received
+
+pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
+
+HOOK = "/hooks/referrals"
+BROKER_DB = 3
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.fixture(scope="module")
+def broker():
+    """This module's own broker keys on the shared Redis, for this process's publisher and the worker.
+    Set before the publisher's first connection (nothing earlier in the run publishes)."""
+    prefix = f"core-test-{uuid.uuid4().hex[:12]}:"
+    url = f"{SHARED_REDIS_URL}/{BROKER_DB}"
+    saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
+    celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport_options = {**saved[1], "global_keyprefix": prefix}
+    yield url, prefix
+    celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+    redis_forget(url, prefix)
+
+
+@pytest.fixture
+def worker(broker, webhook_settings, settings):
+    """The core worker (bin/worker) on this module's broker keys, reading this run's test database."""
+    url, prefix = broker
+    env = _base_env(
+        DATABASE_URL=database_url(connection.settings_dict),
+        CORE_CELERY_BROKER_URL=url,
+        CELERY_KEY_PREFIX=prefix,
+        WEBHOOK_URLS=",".join(settings.WEBHOOK_URLS),
+        WEBHOOK_SECRET=SECRET,
+        CORE_WORKER_CONCURRENCY="2",
+    )
+    process = subprocess.Popen([str(CORE_DIR / "bin" / "worker")], env=env, start_new_session=True)
+    try:
+        yield process
+    finally:
+        stop([process])
+
+
+def test_the_worker_delivers_a_signed_event_after_the_commit(worker, httpserver):
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("", status=204)
+    user, _ = user_get_or_create_by_phone(phone="+79995550001")
+    assert wait_until(lambda: httpserver.log, 60, 0.2), "no webhook arrived (is the worker consuming?)"
+    [event] = received(httpserver)
+    assert event["payload"]["type"] == "user.registered"
+    assert event["payload"]["data"]["user"] == {"id": user.pk, "phone": "+79995550001"}
+    assert wait_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists(), 10)
+
+
+def test_the_receiver_sees_a_retry_after_it_answers_500(worker, httpserver):
+    httpserver.expect_ordered_request(HOOK, method="POST").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request(HOOK, method="POST").respond_with_data("", status=200)
+    user_get_or_create_by_phone(phone="+79995550002")
+    # The first retry comes 5 s after the failed try (a countdown held by the broker consumer).
+    assert wait_until(lambda: len(httpserver.log) >= 2, 60, 0.2), f"{len(httpserver.log)} tries arrived"
+    first, second = received(httpserver)
+    assert (first["status"], second["status"]) == (500, 200)
+    assert first["id"] == second["id"]  # the stable event id a receiver drops duplicates by
+    assert first["payload"] == second["payload"]
+    delivery = WebhookDelivery.objects.get()
+    assert wait_until(lambda: WebhookDelivery.objects.get().status == "delivered", 10)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+
+
+def test_a_rolled_back_activation_sends_nothing(worker, httpserver):
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("", status=204)
+    inviter, first, second = UserFactory(), UserFactory(), UserFactory()
+    with pytest.raises(Rollback), transaction.atomic():
+        invite_activate(user=first, invite_code=inviter.invite_code)
+        raise Rollback()
+    first.refresh_from_db()
+    assert first.invited_by_id is None
+    # A committed activation after it: when its event has arrived, the rolled-back one (queued
+    # earlier, had it been queued) would have too.
+    invite_activate(user=second, invite_code=inviter.invite_code)
+    assert wait_until(lambda: httpserver.log, 60, 0.2), "no webhook arrived (is the worker consuming?)"
+    assert not wait_until(lambda: len(httpserver.log) > 1, 3, 0.2)
+    [event] = received(httpserver)
+    assert event["payload"]["type"] == "referral.activated"
+    assert event["payload"]["data"]["referral"]["id"] == second.pk
+    assert WebhookDelivery.objects.count() == 1
