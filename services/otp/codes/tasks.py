@@ -80,6 +80,9 @@ def deliver_sms(
             kwargs={**kwargs, "calls": calls + 1},
             countdown=step.countdown,
             max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS,
+            # As in otp_send: no copy of the phone and sealed code in the retried message's headers.
+            argsrepr="",
+            kwargsrepr=message_id,
         )
     if step.outcome == "sent":
         _count_delivered(requested_at, step.provider)
