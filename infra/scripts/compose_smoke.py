@@ -1,0 +1,162 @@
+"""`make compose-smoke`: the docker-compose stack started for real, with podman from Debian behind
+the pinned Docker Compose binary, and removed again.
+
+1. podman (apt-get install podman catatonit runc debootstrap when missing), its containers.conf
+   without default ulimits and with runc (see CONTAINERS_SETTINGS), and `podman system service` as
+   the Docker API socket (mirakuru starts it and waits for the socket).
+2. Base images built locally (no registry is reachable): Debian bookworm from debootstrap, then
+   infra/smoke/Containerfile's stages; they stay as a cache between runs on one machine.
+3. Development: docker-compose.yml + docker-compose.override.yml + infra/smoke/compose.smoke.yml,
+   every service healthy (podman runs no healthcheck timer without systemd: this drives
+   `podman healthcheck run`), the checks of the HTTPS front, the Postman collection with newman
+   through https://localhost.
+4. Production (docker-compose.yml alone): the OTP service refuses SMS_BACKEND=inbox; with
+   SMS_BACKEND=console the stack is healthy, publishes no OTP port, and answers HTTPS only.
+5. Everything the run started is removed (containers, volumes, networks). The images stay as a
+   cache for the next run on this machine (podman's layer cache rebuilds only what changed);
+   SMOKE_REMOVE_IMAGES=1 removes the app images too.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from podman_compose import ROOT, VAR, Stack, build_base_images, compose_binary, ensure_podman, log, podman_service, run
+
+# Run inside the OTP container: the status of its inbox route.
+INBOX_PROBE = (
+    "import urllib.request as u, urllib.error as e\n"
+    "try: print(u.urlopen('http://127.0.0.1:8001/v1/inbox/').status)\n"
+    "except e.HTTPError as x: print(x.code)"
+)
+
+
+def check_https_front(ca: Path) -> None:
+    """Plain HTTP redirects; probes and metrics are not public; the core sees HTTPS via the proxy."""
+    redirect = requests.get("http://localhost/login/", allow_redirects=False, timeout=10)
+    assert redirect.status_code in {301, 308}, redirect.status_code
+    assert redirect.headers["Location"] == "https://localhost/login/", redirect.headers
+    for path in ("/readyz", "/metrics"):
+        answer = requests.get(f"https://localhost{path}", verify=ca, timeout=10)
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found", (path, answer.text)
+    assert requests.get("https://localhost/healthz", verify=ca, timeout=10).status_code == 200
+    too_large = requests.post("https://localhost/api/v1/auth/code/", data=b"x" * 200_000, verify=ca, timeout=10)
+    assert too_large.status_code == 413 and too_large.json()["error"]["code"] == "payload_too_large", too_large.text
+
+
+def proxy_root_certificate(stack: Stack) -> Path:
+    ca = VAR / "caddy-root.crt"
+    stack.compose("cp", "proxy:/data/caddy/pki/authorities/local/root.crt", str(ca))
+    return ca
+
+
+def newman(ca: Path) -> None:
+    postman = ROOT / "postman"
+    binary = postman / "node_modules" / ".bin" / "newman"
+    if not binary.exists():
+        run("npm", "ci", "--prefix", postman, "--no-audit", "--no-fund", "--loglevel=error", stdout=subprocess.DEVNULL)
+    run(
+        binary, "run", postman / "referrals.postman_collection.json",
+        "--environment", postman / "local.postman_environment.json",
+        "--env-var", "core_url=https://localhost", "--env-var", "otp_url=http://127.0.0.1:8001",
+        "--env-var", "behind_proxy=true",
+        "--ssl-extra-ca-certs", ca, "--timeout-request", "10000", "--color", "off",
+    )  # fmt: skip
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def development(compose: Path, docker_host: str) -> None:
+    stack = Stack(
+        compose, docker_host, ["docker-compose.yml", "docker-compose.override.yml", "infra/smoke/compose.smoke.yml"], {}
+    )
+    try:
+        log("development stack: build, start, every service healthy")
+        assert stack.up(), "the development stack did not start"
+        ca = proxy_root_certificate(stack)
+        log("HTTPS front: redirect, hidden probes and metrics, body limit")
+        check_https_front(ca)
+        log("Postman collection (newman) through https://localhost")
+        newman(ca)
+    finally:
+        stack.remove()
+
+
+def production(compose: Path, docker_host: str) -> None:
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "OTP_SECRET_KEY": secrets.token_urlsafe(50),
+        "OTP_SECRET": secrets.token_urlsafe(32),
+        "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
+    }
+    files = ["docker-compose.yml", "infra/smoke/compose.smoke.yml"]
+    refused = Stack(compose, docker_host, files, env)
+    try:
+        log("production with compose's SMS_BACKEND=inbox: the OTP service must refuse to start")
+        refused.up("otp", healthy=False)
+        message = "SMS_BACKEND must not be 'inbox' when APP_ENV=production"
+
+        def otp_logs() -> str:
+            return refused.compose("logs", "otp", capture=True).stdout
+
+        deadline = time.monotonic() + 60
+        while message not in otp_logs() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert message in otp_logs(), otp_logs()[-2000:]
+        otp = [c for c in refused.containers() if c["Labels"].get("com.docker.compose.service") == "otp"]
+        assert otp and not refused.check(otp[0]), "the refused OTP service reports healthy"
+    finally:
+        refused.remove()
+    stack = Stack(compose, docker_host, files, {**env, "SMS_BACKEND": "console"})
+    try:
+        log("production with SMS_BACKEND=console: healthy, no OTP port, HTTPS only")
+        assert stack.up(), "the production stack did not start"
+        assert not port_open(8001), "production publishes the OTP service"
+        published = stack.compose("port", "otp", "8001", check=False, capture=True).stdout.strip()
+        assert not published or published.endswith(":0"), published
+        ca = proxy_root_certificate(stack)
+        check_https_front(ca)
+        page = requests.get("https://localhost/login/", verify=ca, timeout=10)
+        assert page.status_code == 200 and "max-age=31536000" in page.headers["Strict-Transport-Security"]
+        probe = INBOX_PROBE
+        inbox = stack.compose("exec", "-T", "otp", "python", "-c", probe, capture=True).stdout.strip()
+        assert inbox == "404", f"the production OTP service answers its inbox route: {inbox}"
+    finally:
+        stack.remove()
+
+
+def main() -> int:
+    started = time.monotonic()
+    ensure_podman()
+    compose = compose_binary()
+    with podman_service() as docker_host:
+        build_base_images()
+        try:
+            development(compose, docker_host)
+            production(compose, docker_host)
+        finally:
+            if os.environ.get("SMOKE_REMOVE_IMAGES"):
+                log("removing the app images")
+                files = ["docker-compose.yml", "docker-compose.override.yml", "infra/smoke/compose.smoke.yml"]
+                Stack(compose, docker_host, files, {}).remove(images=True)
+    log(f"compose smoke test passed in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

