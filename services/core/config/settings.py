@@ -43,8 +43,11 @@ INSTALLED_APPS = [
     "invites",
     "webhooks",
     "web",
+    "django_prometheus",
 ]
 MIDDLEWARE = [
+    # Requests by view, method and status, with latency (GET /metrics; the proxy never routes it).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.PagesContentSecurityPolicy",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -243,7 +247,7 @@ if PRODUCTION and SESSION_COOKIE_SECURE:
     # Secure cookies mean the site is HTTPS only: plain HTTP is redirected, and browsers are told
     # (HSTS) never to try it. The orchestrator's probes stay plain HTTP.
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

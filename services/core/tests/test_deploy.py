@@ -53,6 +53,7 @@ language = {"language": "ru", "next": "/login/"}
 print(json.dumps({
     "http_page": seen(client.get("/login/")),
     "http_probe": seen(client.get("/healthz")),
+    "http_metrics": seen(client.get("/metrics")),
     "forwarded_https_page": seen(client.get("/login/", HTTP_X_FORWARDED_PROTO="https")),
     "https_page": seen(client.get("/login/", secure=True)),
     "https_api": seen(client.get("/api/v1/profile/", secure=True)),
@@ -79,6 +80,7 @@ def test_production_is_https_only_with_hsts_and_the_security_headers(tmp_path):
     assert answers["http_page"]["status"] == 301
     assert answers["http_page"]["headers"]["Location"] == f"https://{HOST}/login/"
     assert answers["http_probe"]["status"] == 200  # compose's healthchecks speak plain HTTP
+    assert answers["http_metrics"]["status"] == 200  # so does Prometheus on the private network
     # Without a trusted proxy, a client's X-Forwarded-Proto is not believed.
     assert answers["forwarded_https_page"]["status"] == 301
     for name in ("https_page", "https_api"):

@@ -33,11 +33,15 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_yasg",
     "codes",
+    "django_prometheus",
 ]
 MIDDLEWARE = [
+    # Requests by view, method and status, with latency (GET /metrics, internal network only).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -156,6 +160,9 @@ SMS_DELAY_MIN_SECONDS = env.float("SMS_DELAY_MIN_SECONDS", default=1.0)
 SMS_DELAY_MAX_SECONDS = env.float("SMS_DELAY_MAX_SECONDS", default=2.0)
 SMS_INBOX_SIZE = env.int("SMS_INBOX_SIZE", default=10)
 SMS_INBOX_TTL_SECONDS = env.int("SMS_INBOX_TTL_SECONDS", default=600)
+
+# host:port where the worker serves its Prometheus metrics; empty: none (compose: 0.0.0.0:9101).
+OTP_WORKER_METRICS_BIND = env.str("OTP_WORKER_METRICS_BIND", default="")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1")
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.urls import path, re_path
+from django_prometheus.exports import ExportToDjangoView
 from drf_yasg import openapi
 from drf_yasg.views import get_schema_view
 from rest_framework.permissions import AllowAny
@@ -23,6 +24,7 @@ urlpatterns = [
     path("v1/codes/verify/", apis.CodeVerifyApi.as_view(), name="codes-verify"),
     path("healthz", apis.healthz, name="healthz"),
     path("readyz", apis.readyz, name="readyz"),
+    path("metrics", ExportToDjangoView, name="metrics"),
     re_path(r"^schema\.(?P<format>json|yaml)$", schema_view.without_ui(cache_timeout=0), name="schema"),
     path("docs/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
 ]

@@ -85,3 +85,17 @@ def test_delivery_counts_once_with_its_lag(inbox_backend, counts, phone):
     assert delta["otp_sms_delivery_lag_seconds_count"] == 1
     assert delta["otp_sms_delivery_lag_seconds_sum"] > 3600  # requested in January
     assert delta["otp_sms_failed_total[code_expired]"] == 1
+
+
+def test_metrics_endpoint_shows_requests_by_view_and_status_and_the_codes(api_client, phone):
+    assert api_client.post("/v1/codes/", {"phone": phone}, format="json").status_code == 202
+    page = api_client.get("/metrics")
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/plain")
+    text = page.content.decode()
+    assert (
+        'django_http_responses_total_by_status_view_method_total{method="POST",status="202",view="codes-send"}' in text
+    )
+    assert (
+        'django_http_requests_latency_seconds_by_view_method_bucket{le="0.1",method="POST",view="codes-send"}' in text
+    )
+    assert "otp_codes_sent_total" in text and "otp_sms_delivery_lag_seconds_bucket" in text
