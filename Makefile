@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SERVICES := services/otp services/core
 
-.PHONY: help install run test lint format unit browser bench up down e2e compose-check compose-smoke clean lock
+.PHONY: help install run test lint format unit browser bench up down e2e compose-check compose-smoke k8s-check clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,6 +48,9 @@ e2e: install  ## run the Postman collection with newman against the live local s
 
 compose-check:  ## validate docker-compose.yml and the Dockerfiles statically (no Docker engine needed)
 	infra/scripts/validate-compose.sh
+
+k8s-check: install  ## validate infra/k8s (kustomizations, production settings, Kubernetes schemas) without a cluster
+	$(PY) infra/scripts/validate_k8s.py
 
 compose-smoke: install  ## start the compose stack for real (podman, local Debian base images): healthy, newman over HTTPS, production refusals
 	$(PY) infra/scripts/compose_smoke.py
