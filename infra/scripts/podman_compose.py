@@ -137,6 +137,8 @@ class Stack:
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         self.command = [str(compose), "-p", PROJECT, "--env-file", str(self.env_file)]
         self.command += [arg for f in files for arg in ("-f", str(ROOT / f))]
+        self._healthchecks: dict[str, float | None] = {}
+        self._last: dict[str, tuple[float, bool]] = {}
         self.process_env = {
             "PATH": os.environ["PATH"],
             "HOME": os.environ.get("HOME", "/root"),
@@ -166,23 +168,36 @@ class Stack:
         while time.monotonic() < deadline:
             passing = [self.check(c) for c in self.containers() if c["State"] == "running"]
             if up.poll() is not None and (up.returncode != 0 or not healthy or all(passing)):
+                if up.returncode != 0:
+                    self.report()
                 return up.returncode == 0
-            time.sleep(2)
+            time.sleep(1)
         up.kill()
-        self.compose("ps", "-a", check=False)
-        self.compose("logs", "--tail", "30", check=False)
+        self.report()
         raise AssertionError(f"the stack was not healthy within {HEALTHY_WITHIN_SECONDS} s")
 
-    @staticmethod
-    def check(container: dict) -> bool:
-        """Run the container's healthcheck now; True when it passes (or it has none)."""
+    def report(self) -> None:
+        self.compose("ps", "-a", check=False)
+        self.compose("logs", "--tail", "40", check=False)
+
+    def check(self, container: dict) -> bool:
+        """The container's healthcheck, run at most once per its interval as the engine's timer would
+        (runs more often would spend its retries early); True when it passes (or it has none)."""
         name = container["Names"][0]
-        inspected = subprocess.run(
-            ["podman", "inspect", "--format", "{{json .Config.Healthcheck}}", name], capture_output=True, text=True
-        )
-        if inspected.stdout.strip() in {"", "null", "<nil>"}:
+        if name not in self._healthchecks:
+            inspected = subprocess.run(
+                ["podman", "inspect", "--format", "{{json .Config.Healthcheck}}", name], capture_output=True, text=True
+            ).stdout.strip()
+            config = json.loads(inspected) if inspected not in {"", "null", "<nil>"} else None
+            self._healthchecks[name] = (config or {}).get("Interval", 0) / 1e9 if config else None
+        interval = self._healthchecks[name]
+        if interval is None:
             return True
-        return subprocess.run(["podman", "healthcheck", "run", name], capture_output=True).returncode == 0
+        last_run, passed = self._last.get(name, (0.0, False))
+        if not passed and time.monotonic() - last_run >= interval:
+            passed = subprocess.run(["podman", "healthcheck", "run", name], capture_output=True).returncode == 0
+            self._last[name] = (time.monotonic(), passed)
+        return passed
 
     def remove(self, *, images: bool = False) -> None:
         self.compose("down", "--volumes", "--remove-orphans", *(["--rmi", "local"] if images else []), check=False)
