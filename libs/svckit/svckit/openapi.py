@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from drf_yasg import openapi
 
+from svckit.errors import ApplicationError
+
+# An error class documents its own code; DRF's errors (validation_error, not_authenticated...) are named.
+Code = str | type[ApplicationError]
+
+
+def _codes(codes: tuple[Code, ...]) -> list[str]:
+    return [code if isinstance(code, str) else code.code for code in codes]
+
+
 ERROR_SCHEMA = openapi.Schema(
     type=openapi.TYPE_OBJECT,
     required=["error"],
@@ -21,8 +31,9 @@ ERROR_SCHEMA = openapi.Schema(
 )
 
 
-def error_response(description: str, *codes: str, details: dict | None = None) -> openapi.Response:
+def error_response(description: str, *errors: Code, details: dict | None = None) -> openapi.Response:
     """A documented error answer; the example shows the first code."""
+    codes = _codes(errors)
     example = {"error": {"code": codes[0], "message": description, "details": details or {}}}
     return openapi.Response(
         description=f"{description} Codes: {', '.join(codes)}.",
@@ -34,8 +45,9 @@ def error_response(description: str, *codes: str, details: dict | None = None) -
 RETRY_AFTER = {"Retry-After": openapi.Schema(type=openapi.TYPE_INTEGER, description="Seconds to wait")}
 
 
-def too_many(description: str, *codes: str) -> openapi.Response:
+def too_many(description: str, *errors: Code) -> openapi.Response:
     """A 429 answer: the error envelope plus the Retry-After header."""
+    codes = _codes(errors)
     return openapi.Response(
         f"{description} Codes: {', '.join(codes)}.",
         schema=ERROR_SCHEMA,

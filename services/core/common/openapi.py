@@ -1,5 +1,6 @@
 """Documented answers shared by the core's endpoints (svckit.openapi draws the error envelope)."""
 
+from svckit.errors import DatabaseUnavailable, TooManyRequests
 from svckit.openapi import RETRY_AFTER, error_response, too_many
 
 __all__ = ["RETRY_AFTER", "too_many"]
@@ -8,13 +9,13 @@ BAD_BODY_CODES = ("validation_error", "malformed_request")
 UNAUTHORIZED = error_response("Missing, invalid or expired access token.", "not_authenticated")
 OTP_UNAVAILABLE = error_response("The OTP service cannot be reached (answers within 3 s).", "otp_unavailable")
 # Every endpoint that reads or writes the database answers this while it cannot be reached.
-DATABASE_UNAVAILABLE = error_response("The database cannot be reached; try again shortly.", "database_unavailable")
+DATABASE_UNAVAILABLE = error_response("The database cannot be reached; try again shortly.", DatabaseUnavailable)
 OTP_OR_DATABASE_UNAVAILABLE = error_response(
-    "The OTP service (answers within 3 s) or the database cannot be reached.", "otp_unavailable", "database_unavailable"
+    "The OTP service (answers within 3 s) or the database cannot be reached.", "otp_unavailable", DatabaseUnavailable
 )
 UNSUPPORTED = error_response("The body is not application/json.", "unsupported_media_type")
 TOO_LARGE = error_response("The body is larger than 16 kB.", "payload_too_large")
 BODY_ERRORS = {413: TOO_LARGE, 415: UNSUPPORTED}  # any endpoint that reads a JSON body
 
 
-THROTTLED = too_many("Too many requests from this client.", "too_many_requests")
+THROTTLED = too_many("Too many requests from this client.", TooManyRequests)

@@ -9,9 +9,11 @@ from common.links import invite_url
 from common.openapi import BAD_BODY_CODES, BODY_ERRORS, DATABASE_UNAVAILABLE, THROTTLED, UNAUTHORIZED
 from common.renderers import SvgRenderer
 from common.throttles import InviteUserThrottle
+from invites.errors import InvalidInviteCode, InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
 from invites.qr import invite_qr_svg
 from invites.serializers import InviteActivateSerializer
 from invites.services import invite_activate
+from svckit.errors import DatabaseUnavailable, ServiceUnavailable
 from svckit.openapi import error_response
 from users.selectors import profile_get
 from users.serializers import ProfileSerializer
@@ -28,20 +30,20 @@ class InviteActivateApi(APIView):
             200: ProfileSerializer,
             400: error_response(
                 "Not a code, my own code, or a code of someone I invited (directly or through others).",
-                "invalid_invite_code",
-                "own_invite_code",
-                "referral_cycle",
+                InvalidInviteCode,
+                OwnInviteCode,
+                ReferralCycle,
                 *BAD_BODY_CODES,
             ),
             401: UNAUTHORIZED,
-            404: error_response("No one has this code.", "invite_code_not_found"),
-            409: error_response("I have already activated a code.", "invite_already_activated"),
+            404: error_response("No one has this code.", InviteCodeNotFound),
+            409: error_response("I have already activated a code.", InviteAlreadyActivated),
             **BODY_ERRORS,
             429: THROTTLED,
             503: error_response(
                 "The database cannot be reached, or concurrent activations kept moving the code's tree; try again.",
-                "database_unavailable",
-                "unavailable",
+                DatabaseUnavailable,
+                ServiceUnavailable,
             ),
         },
     )

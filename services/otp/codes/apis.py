@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from codes import services
-from codes.errors import InvalidPhone
+from codes.errors import InvalidCode, InvalidPhone, ServiceUnavailable, TooManyAttempts, TooManyRequests
 from codes.serializers import (
     CodeRequestSerializer,
     CodeSentSerializer,
@@ -20,11 +20,12 @@ from codes.serializers import (
 )
 from svckit.errors import error_body
 from svckit.openapi import error_response, too_many
+from svckit.otp import SmsLimitReached, UnsupportedCountry, UnsupportedNumber
 from svckit.phones import InvalidPhone as BadPhone
 from svckit.phones import strict_e164
 
 UNAUTHORIZED = error_response("Missing or wrong service token.", "not_authenticated")
-UNAVAILABLE = error_response("Redis or the broker is unreachable.", "unavailable")
+UNAVAILABLE = error_response("Redis or the broker is unreachable.", ServiceUnavailable)
 
 
 class CodeSendApi(APIView):
@@ -36,9 +37,9 @@ class CodeSendApi(APIView):
             202: CodeSentSerializer,
             400: error_response(
                 "Malformed or invalid body, or a number SMS_ALLOWED_NUMBER_TYPES / SMS_ALLOWED_COUNTRIES refuse.",
-                "invalid_phone",
-                "unsupported_number",
-                "unsupported_country",
+                InvalidPhone,
+                UnsupportedNumber,
+                UnsupportedCountry,
                 "validation_error",
                 "malformed_request",
             ),
@@ -46,8 +47,8 @@ class CodeSendApi(APIView):
             429: too_many(
                 "Resend cooldown or hourly cap; or the SMS-pumping guard (sms_limit_reached, details.scope: "
                 "prefix, country, service or conversion).",
-                "too_many_requests",
-                "sms_limit_reached",
+                TooManyRequests,
+                SmsLimitReached,
             ),
             503: UNAVAILABLE,
         },
@@ -68,8 +69,8 @@ class CodeVerifyApi(APIView):
             200: VerifiedSerializer,
             400: error_response(
                 "Wrong, expired or never sent (one answer for all).",
-                "invalid_code",
-                "invalid_phone",
+                InvalidCode,
+                InvalidPhone,
                 "validation_error",
                 details={"attempts_left": 4},
             ),
@@ -77,7 +78,7 @@ class CodeVerifyApi(APIView):
             429: too_many(
                 "The code is burned after too many wrong guesses (details.scope: code), or the phone's "
                 "OTP_MAX_FAILURES_PER_DAY is spent, the right code refused too (details.scope: phone).",
-                "too_many_attempts",
+                TooManyAttempts,
             ),
             503: UNAVAILABLE,
         },
@@ -118,7 +119,7 @@ class InboxApi(APIView):
         security=[],
         responses={
             200: InboxSerializer,
-            400: error_response("Bad phone.", "invalid_phone"),
+            400: error_response("Bad phone.", InvalidPhone),
             404: error_response("The inbox is off.", "not_found"),
         },
     )

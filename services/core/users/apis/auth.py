@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import InvalidToken
 from common.openapi import (
     BAD_BODY_CODES,
     BODY_ERRORS,
@@ -15,7 +16,16 @@ from common.openapi import (
     too_many,
 )
 from common.throttles import AuthIpThrottle
+from svckit.errors import TooManyRequests
 from svckit.openapi import error_response
+from svckit.otp import (
+    InvalidCode,
+    InvalidPhone,
+    SmsLimitReached,
+    TooManyAttempts,
+    UnsupportedCountry,
+    UnsupportedNumber,
+)
 from users import services, tokens
 from users.selectors import profile_get
 from users.serializers import (
@@ -27,7 +37,7 @@ from users.serializers import (
     TokenPairSerializer,
 )
 
-INVALID_TOKEN = error_response("The refresh token is invalid, expired or already used.", "invalid_token")
+INVALID_TOKEN = error_response("The refresh token is invalid, expired or already used.", InvalidToken)
 
 
 class PublicApi(APIView):
@@ -61,17 +71,17 @@ class AuthCodeApi(PublicApi):
                 "Not a phone number (any letter included), a number that cannot take our SMS "
                 "(SMS_ALLOWED_NUMBER_TYPES: details.number_type) or of a country outside SMS_ALLOWED_COUNTRIES "
                 "(details.country), or a malformed body.",
-                "invalid_phone",
-                "unsupported_number",
-                "unsupported_country",
+                InvalidPhone,
+                UnsupportedNumber,
+                UnsupportedCountry,
                 *BAD_BODY_CODES,
             ),
             **BODY_ERRORS,
             429: too_many(
                 "Resend cooldown or hourly cap for this phone, or too many requests; or the SMS-pumping guard "
                 "(sms_limit_reached, details.scope: prefix, country, service or conversion).",
-                "too_many_requests",
-                "sms_limit_reached",
+                TooManyRequests,
+                SmsLimitReached,
             ),
             503: OTP_UNAVAILABLE,
         },
@@ -97,19 +107,19 @@ class AuthTokenApi(PublicApi):
             200: SignInSerializer,
             400: error_response(
                 "Wrong or expired code, bad phone or malformed body.",
-                "invalid_code",
-                "invalid_phone",
+                InvalidCode,
+                InvalidPhone,
                 *BAD_BODY_CODES,
                 details={"attempts_left": 4},
             ),
-            403: error_response("The account is disabled.", "account_disabled"),
+            403: error_response("The account is disabled.", services.AccountDisabled),
             **BODY_ERRORS,
             429: too_many(
                 "Too many wrong codes: the code is burned (details.scope: code; request a new one) or the "
                 "phone's daily failure budget is spent (details.scope: phone; every guess refused until "
                 "Retry-After), or too many requests.",
-                "too_many_attempts",
-                "too_many_requests",
+                TooManyAttempts,
+                TooManyRequests,
             ),
             503: OTP_OR_DATABASE_UNAVAILABLE,
         },
