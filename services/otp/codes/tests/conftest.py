@@ -79,6 +79,9 @@ def celery_worker():
     """A real Celery worker (threads) in this process, consuming the real Redis broker."""
     from celery.contrib.testing.worker import start_worker
 
+    # The sends of the tests that ran before this worker existed are nobody's to deliver; left in
+    # the queue they would all fall due at once and hold the worker's threads.
+    celery_app.control.purge()
     with start_worker(celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10):
         yield
 
