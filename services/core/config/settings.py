@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_yasg",
+    "axes",
     "users",
     "invites",
     "webhooks",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.PagesContentSecurityPolicy",
+    "axes.middleware.AxesMiddleware",  # it turns a locked-out admin login into the 429 page
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 ROOT_URLCONF = "config.urls"
@@ -77,6 +79,8 @@ TEMPLATES = [
     }
 ]
 AUTH_USER_MODEL = "users.User"
+# django-axes in front of the model backend: the admin login's password guesses are limited.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesBackend", "django.contrib.auth.backends.ModelBackend"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -193,6 +197,16 @@ THROTTLE_AUTH_PER_IP = _rate("THROTTLE_AUTH_PER_IP", "30/min")
 THROTTLE_INVITE_PER_USER = _rate("THROTTLE_INVITE_PER_USER", "10/min")
 
 # --- HTTP API -------------------------------------------------------------------------------
+# --- Admin login limit (django-axes): failures per username and client address ----------------
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_MAX_FAILURES", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=60))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"  # the admin form's field (USERNAME_FIELD is phone)
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is limited; no row for every sign-in
+AXES_CLIENT_IP_CALLABLE = "users.admin_lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "users.admin_lockout.admin_lockout_response"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -93,7 +93,9 @@ def login_code(request):
         except ApplicationError as error:
             form.add_error("code" if error.code == "invalid_code" else None, error_message(error))
         else:
-            login(request, signed_in.user)  # a new session key: a planted session id is worthless
+            # A new session key: a planted session id is worthless. The code was the credential,
+            # so no password backend (nor django-axes, which guards the admin's) is asked.
+            login(request, signed_in.user, backend="django.contrib.auth.backends.ModelBackend")
             pending.clear(request)
             return _after_sign_in(request, signed_in, invite_code)
     return _code_page(request, form)

@@ -40,8 +40,7 @@ def test_the_csv_page_needs_a_sign_in(client):
 
 @pytest.fixture
 def staff_client(client):
-    User.objects.create_superuser("+79990000000", "admin-pass-123")
-    assert client.login(phone="+79990000000", password="admin-pass-123")
+    client.force_login(User.objects.create_superuser("+79990000000", "admin-pass-123"))
     return client
 
 

@@ -1,0 +1,24 @@
+"""What a locked-out admin login gets (django-axes' AXES_LOCKOUT_CALLABLE): a 429 page with
+Retry-After, in the admin's look, and the client address the API's throttles use."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.shortcuts import render
+from rest_framework.throttling import BaseThrottle
+
+
+def client_address(request) -> str:
+    """The client's address as the API's throttles see it (TRUSTED_PROXY_COUNT, DRF's NUM_PROXIES):
+    AXES_CLIENT_IP_CALLABLE, so a forged X-Forwarded-For buys no fresh admin login attempts."""
+    return BaseThrottle().get_ident(request)
+
+
+def admin_lockout_response(request, original_response=None, credentials=None):
+    """429 for ADMIN_LOGIN_COOLOFF_MINUTES after ADMIN_LOGIN_MAX_FAILURES failures of one username
+    from one address. Retry-After is the whole cool-off: the longest wait there can be."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    context = {"title": "Too many failed sign-ins", "minutes": seconds // 60, "site_header": "Referrals admin"}
+    response = render(request, "admin/locked_out.html", context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response

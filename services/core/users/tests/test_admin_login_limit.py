@@ -1,0 +1,86 @@
+"""The admin login limit (django-axes), through the real admin login form: 5 failures per
+username and address, then 429 with Retry-After for an hour, the right password included."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.utils import timezone
+
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "/admin/login/?next=/admin/"
+ADMIN_PHONE, PASSWORD = "+79990000000", "admin-pass-123"
+
+
+@pytest.fixture
+def admin_user():
+    return User.objects.create_superuser(ADMIN_PHONE, PASSWORD)
+
+
+def _log_in(client, password: str, *, username: str = ADMIN_PHONE, address: str = "10.0.0.1"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def _signed_in(response) -> bool:
+    return response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_five_failures_lock_the_username_at_that_address_for_an_hour(client, admin_user):
+    for _ in range(4):
+        assert _log_in(client, "wrong").status_code == 200  # the form again, with its error
+    locked = _log_in(client, "wrong")
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == "3600"
+    assert "Too many failed sign-ins" in locked.content.decode()
+    right = _log_in(client, PASSWORD)  # the right password is refused too while locked
+    assert right.status_code == 429 and not _signed_in(right)
+
+
+def test_the_lock_is_per_username_and_address(client, admin_user):
+    User.objects.create_superuser("+79990000001", PASSWORD)
+    for _ in range(5):
+        _log_in(client, "wrong")
+    assert _log_in(client, "wrong").status_code == 429
+    assert _signed_in(_log_in(client, PASSWORD, address="10.0.0.2"))  # another address
+    client.logout()
+    assert _signed_in(_log_in(client, PASSWORD, username="+79990000001"))  # another username
+
+
+def test_after_the_cool_off_the_right_password_works(client, admin_user):
+    for _ in range(5):
+        _log_in(client, "wrong")
+    assert _log_in(client, PASSWORD).status_code == 429
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(hours=1, seconds=1))
+    assert _signed_in(_log_in(client, PASSWORD))
+
+
+def test_a_success_before_the_limit_forgets_the_failures(client, admin_user):
+    for _ in range(4):
+        _log_in(client, "wrong")
+    assert _signed_in(_log_in(client, PASSWORD))
+    client.logout()
+    for _ in range(4):
+        assert _log_in(client, "wrong").status_code == 200
+    assert _signed_in(_log_in(client, PASSWORD))
+
+
+def test_the_address_is_the_one_the_throttles_trust(client, admin_user, settings):
+    """Behind TRUSTED_PROXY_COUNT=1 proxies the last X-Forwarded-For entry is the client (as for
+    the API's throttles), so a forged first entry buys no fresh attempts."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(5):
+        client.post(
+            LOGIN,
+            {"username": ADMIN_PHONE, "password": "wrong"},
+            REMOTE_ADDR="10.9.9.9",
+            HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 10.0.0.7",
+        )
+    response = client.post(
+        LOGIN, {"username": ADMIN_PHONE, "password": PASSWORD}, REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="10.0.0.7"
+    )
+    assert response.status_code == 429
