@@ -8,7 +8,7 @@ SERVICES := services/otp services/core
 .PHONY: help install run test lint format unit browser bench up down e2e compose-check compose-smoke k8s-check clean lock
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(VENV)/.installed: $(wildcard services/*/requirements*.txt) libs/svckit/pyproject.toml
 	python3 -m venv $(VENV)
