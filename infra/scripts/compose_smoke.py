@@ -11,7 +11,9 @@ the pinned Docker Compose binary, and removed again.
    `podman healthcheck run`), the checks of the HTTPS front, the Postman collection with newman
    through https://localhost.
 4. Production (docker-compose.yml alone): the OTP service refuses SMS_BACKEND=inbox; with
-   SMS_BACKEND=console the stack is healthy, publishes no OTP port, and answers HTTPS only.
+   SMS_BACKEND=console the stack is healthy, publishes no OTP port, and answers HTTPS only; scaled
+   out to two replicas of core, OTP and worker, parallel guesses still get exactly the attempt
+   limit.
 5. Everything the run started is removed (containers, volumes, networks). The images stay as a
    cache for the next run on this machine (podman's layer cache rebuilds only what changed);
    SMOKE_REMOVE_IMAGES=1 removes the app images too.
@@ -24,7 +26,9 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -136,8 +140,33 @@ def production(compose: Path, docker_host: str) -> None:
         probe = INBOX_PROBE
         inbox = stack.compose("exec", "-T", "otp", "python", "-c", probe, capture=True).stdout.strip()
         assert inbox == "404", f"the production OTP service answers its inbox route: {inbox}"
+        scaled_out(stack, ca)
     finally:
         stack.remove()
+
+
+def scaled_out(stack: Stack, ca: Path) -> None:
+    """Two replicas of the core, the OTP service and the worker behind the proxy: parallel wrong
+    guesses at one code, spread over the replicas, get exactly OTP_MAX_ATTEMPTS (5) answers
+    400 invalid_code, and every other one 429 too_many_attempts."""
+    log("production scaled out: two core, OTP and worker replicas; the attempt limit holds across them")
+    replicas = {"core": 2, "otp": 2, "otp-worker": 2}
+    assert stack.up(scale=replicas), "the scaled-out stack did not start"
+    running = [c["Labels"].get("com.docker.compose.service") for c in stack.containers() if c["State"] == "running"]
+    assert all(running.count(name) == n for name, n in replicas.items()), running
+    phone = f"+7999{secrets.randbelow(10_000_000):07d}"
+    code_url, token_url = "https://localhost/api/v1/auth/code/", "https://localhost/api/v1/auth/token/"
+    assert requests.post(code_url, json={"phone": phone}, verify=ca, timeout=10).status_code == 202
+    barrier = threading.Barrier(12)
+
+    def guess(_: int) -> tuple[int, str]:
+        barrier.wait()
+        answer = requests.post(token_url, json={"phone": phone, "code": "0000"}, verify=ca, timeout=20)
+        return answer.status_code, answer.json()["error"]["code"]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = sorted(pool.map(guess, range(12)))
+    assert answers == [(400, "invalid_code")] * 5 + [(429, "too_many_attempts")] * 7, answers
 
 
 def main() -> int:

@@ -159,11 +159,15 @@ class Stack:
         ).stdout
         return json.loads(listed or "[]")
 
-    def up(self, *services: str, healthy: bool = True) -> bool:
+    def up(self, *services: str, healthy: bool = True, scale: dict[str, int] | None = None) -> bool:
         """`compose up -d` while driving the healthchecks it waits for (depends_on: service_healthy).
-        True when it succeeded and, if `healthy`, every container with a healthcheck passes it."""
+        True when it succeeded and, if `healthy`, every container with a healthcheck passes it.
+        `scale` runs that many replicas of those services (`--scale`), keeping the running ones."""
         self.compose("build", *services)
-        up = subprocess.Popen([*self.command, "up", "-d", *services], env=self.process_env, cwd=ROOT)
+        scaling = [arg for name, n in (scale or {}).items() for arg in ("--scale", f"{name}={n}")]
+        scaling += ["--no-recreate"] if scale else []
+        command = [*self.command, "up", "-d", *scaling, *services]
+        up = subprocess.Popen(command, env=self.process_env, cwd=ROOT)
         deadline = time.monotonic() + HEALTHY_WITHIN_SECONDS
         while time.monotonic() < deadline:
             passing = [self.check(c) for c in self.containers() if c["State"] == "running"]
