@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import phonenumbers
+from django.utils.translation import gettext_lazy as _
 from phonenumbers import PhoneNumberType
+
+from svckit.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # ITU-T E.164: "+", a country code that does not start with 0, at most 15 digits in all.
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
@@ -18,28 +25,33 @@ MAX_PHONE_INPUT = 64  # longer input is never a phone; don't hand it to the pars
 SMS_NUMBER_TYPES_DEFAULT = ("mobile", "fixed_line_or_mobile")
 
 
-class InvalidPhone(ValueError):
-    pass
+class InvalidPhone(ApplicationError):
+    code = "invalid_phone"
+    message: StrOrPromise = _("Enter a valid phone number.")
+    page_message: StrOrPromise | None = _("Enter a valid phone number, e.g. +7 999 123-45-67.")
 
 
 class PhoneHasLetters(InvalidPhone):
     """The input has a letter: phonenumbers would read it as a keypad letter (O → 6), a stranger's number."""
 
-
-class UnsupportedNumber(ValueError):
-    """A valid number of a type SMS_ALLOWED_NUMBER_TYPES refuses (premium rate, toll-free, landline...)."""
-
-    def __init__(self, number_type: str) -> None:
-        self.number_type = number_type
-        super().__init__(f"numbers of type {number_type} are not accepted")
+    message = _("Letters are not allowed in a phone number.")
+    page_message = _("Letters are not allowed in a phone number: type it in digits.")
 
 
-class UnsupportedCountry(ValueError):
-    """A valid number of a country SMS_ALLOWED_COUNTRIES does not list."""
+class UnsupportedNumber(ApplicationError):
+    """A valid number of a type SMS_ALLOWED_NUMBER_TYPES refuses (premium rate, toll-free, landline...).
 
-    def __init__(self, country: str) -> None:
-        self.country = country
-        super().__init__(f"numbers of {country} are not accepted")
+    details: {"number_type": phonenumbers' type name, e.g. "premium_rate"}."""
+
+    code = "unsupported_number"
+    message = _("A code can only be sent to a mobile number.")
+
+
+class UnsupportedCountry(ApplicationError):
+    """A valid number of a country SMS_ALLOWED_COUNTRIES does not list. details: {"country": ISO 3166 code}."""
+
+    code = "unsupported_country"
+    message = _("Codes are not sent to numbers of this country.")
 
 
 def ascii_digits(text: str) -> str:
@@ -56,26 +68,31 @@ def phone_to_e164(raw: object, *, region: str | None) -> str:
     Raises PhoneHasLetters if the input has any letter (phonenumbers would map it to a keypad digit,
     ITU E.161), InvalidPhone if it is not a valid number of the region (or of its own +country)."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_PHONE_INPUT:
-        raise InvalidPhone("Enter a valid phone number.")
+        raise InvalidPhone()
     text = ascii_digits(raw.strip())
     if any(ch.isalpha() for ch in text):
-        raise PhoneHasLetters("Letters are not allowed in a phone number.")
+        raise PhoneHasLetters()
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone("Enter a valid phone number.") from exc
+        raise InvalidPhone() from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("Enter a valid phone number.")
+        raise InvalidPhone()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+NOT_E164 = "Send the phone number in E.164 format, e.g. +79991234567."
+
+
 def strict_e164(raw: object) -> str:
-    """Accept only a valid number already written in E.164 (`+79991234567`)."""
+    """Accept only a valid number already written in E.164 (`+79991234567`).
+
+    Raises what phone_to_e164 raises for a `+…` input, else InvalidPhone saying E.164 is expected."""
     if isinstance(raw, str) and raw.startswith("+"):
         e164 = phone_to_e164(raw, region=None)
         if e164 == raw:
             return e164
-    raise InvalidPhone("Send the phone number in E.164 format, e.g. +79991234567.")
+    raise InvalidPhone(NOT_E164)
 
 
 def number_prefix(e164: str) -> str:
@@ -117,11 +134,11 @@ def sms_policy_check(e164: str, *, allowed_types: frozenset[str], allowed_countr
 
     allowed_types: phonenumbers type names (number_type_names); allowed_countries: ISO 3166 codes,
     empty for every country. Raises UnsupportedNumber (type first: a premium range is refused
-    whatever its country), then UnsupportedCountry."""
+    whatever its country), then UnsupportedCountry; each names what it refused in its details."""
     number = phonenumbers.parse(e164, None)
     number_type = PhoneNumberType.to_string(phonenumbers.number_type(number)).lower()
     if number_type not in allowed_types:
-        raise UnsupportedNumber(number_type)
+        raise UnsupportedNumber(details={"number_type": number_type})
     country = phonenumbers.region_code_for_number(number) or "ZZ"
     if allowed_countries and country not in allowed_countries:
-        raise UnsupportedCountry(country)
+        raise UnsupportedCountry(details={"country": country})

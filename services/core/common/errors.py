@@ -1,9 +1,8 @@
 """Errors shared by the core's apps; app-specific ones live next to their services."""
 
 from svckit.errors import ApplicationError, ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidPhone
 
-__all__ = ["ApplicationError", "InvalidPhone", "InvalidToken", "ServiceUnavailable", "TooManyRequests"]
+__all__ = ["ApplicationError", "InvalidToken", "ServiceUnavailable", "TooManyRequests"]
 
 
 class InvalidToken(ApplicationError):

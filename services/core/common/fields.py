@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 from rest_framework import serializers
 
-from common.errors import InvalidPhone
 from common.phones import phone_normalize
 from svckit import phones
+from svckit.phones import InvalidPhone
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise

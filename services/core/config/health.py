@@ -6,7 +6,7 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 
 from integrations.otp_client import otp_ready
-from svckit.errors import error_body
+from svckit.handlers import error_body
 
 logger = logging.getLogger(__name__)
 

@@ -212,7 +212,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["svckit.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "svckit.errors.exception_handler",
+    "EXCEPTION_HANDLER": "svckit.handlers.exception_handler",
     # How many X-Forwarded-For entries (from the right) come from proxies we trust; 0 = socket address.
     "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }

@@ -36,7 +36,7 @@ urlpatterns = [
 
 # Errors outside DRF views answer in the JSON envelope too; 404 and 500 are HTML pages for the web
 # pages and stay JSON under /api/ (web.handlers picks by path).
-handler400 = "svckit.errors.json_400"
-handler403 = "svckit.errors.json_403"
+handler400 = "svckit.handlers.json_400"
+handler403 = "svckit.handlers.json_403"
 handler404 = "web.handlers.page_not_found"
 handler500 = "web.handlers.server_error"

@@ -17,15 +17,9 @@ import urllib3
 from django.conf import settings
 from urllib3.exceptions import HTTPError
 
-from common.errors import InvalidPhone, ServiceUnavailable, TooManyRequests
-from svckit.otp import (
-    InvalidCode,
-    SmsLimitReached,
-    TooManyAttempts,
-    TooManyFailures,
-    UnsupportedCountry,
-    UnsupportedNumber,
-)
+from common.errors import ServiceUnavailable, TooManyRequests
+from svckit.otp import InvalidCode, SmsLimitReached, TooManyAttempts, TooManyFailures
+from svckit.phones import InvalidPhone, UnsupportedCountry, UnsupportedNumber
 
 __all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 

@@ -1,4 +1,4 @@
-"""Why an invite code cannot be activated (rendered by svckit.errors.exception_handler)."""
+"""Why an invite code cannot be activated (rendered by svckit.handlers.exception_handler)."""
 
 from svckit.errors import ApplicationError
 

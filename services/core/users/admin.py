@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from common.errors import InvalidPhone
 from common.phones import phone_normalize
+from svckit.phones import InvalidPhone
 from users.models import User
 
 

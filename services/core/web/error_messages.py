@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from svckit.errors import ApplicationError
-from svckit.otp import PhoneHasLetters, TooManyFailures
+from svckit.otp import TooManyFailures
+from svckit.phones import PhoneHasLetters
 
 _MESSAGES = {
     "invalid_phone": _("Enter a valid phone number, e.g. +7 999 123-45-67."),
@@ -52,6 +53,6 @@ def error_message(error: ApplicationError) -> str:
             hours,
         ) % {"hours": hours}
     if isinstance(error, PhoneHasLetters):  # an invalid_phone that says what is wrong
-        return str(error.message)
+        return error.human_message()
     message = _MESSAGES.get(error.code)
     return str(message if message is not None else error.message)

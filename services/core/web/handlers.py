@@ -8,23 +8,23 @@ from django.http import HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 
-from svckit import errors
+from svckit import handlers
 
 API_PREFIX = "/api/"
 
 
 def page_not_found(request, exception=None):
     if request.path.startswith(API_PREFIX):
-        return errors.json_404(request, exception)
+        return handlers.json_404(request, exception)
     return render(request, "web/404.html", status=404)
 
 
 def server_error(request):
     """handler500. A lost database is a 503 "try again shortly", not a 500 (which means a bug)."""
     if request.path.startswith(API_PREFIX):
-        return errors.json_500(request)
+        return handlers.json_500(request)
     # No context: whatever failed may be what a context processor needs (the session, the user).
-    error = errors.error_for(sys.exc_info()[1])
+    error = handlers.error_for(sys.exc_info()[1])
     if error is not None and error.status == 503:
         return HttpResponse(loader.get_template("web/503.html").render(), status=503)
     return HttpResponseServerError(loader.get_template("web/500.html").render())

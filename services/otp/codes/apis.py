@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from codes import services
-from codes.errors import InvalidCode, InvalidPhone, ServiceUnavailable, TooManyAttempts, TooManyRequests
+from codes.errors import InvalidCode, ServiceUnavailable, TooManyAttempts, TooManyRequests
 from codes.serializers import (
     CodeRequestSerializer,
     CodeSentSerializer,
@@ -18,11 +18,10 @@ from codes.serializers import (
     InboxSerializer,
     VerifiedSerializer,
 )
-from svckit.errors import error_body
+from svckit.handlers import error_body
 from svckit.openapi import error_response, too_many
-from svckit.otp import SmsLimitReached, UnsupportedCountry, UnsupportedNumber
-from svckit.phones import InvalidPhone as BadPhone
-from svckit.phones import strict_e164
+from svckit.otp import SmsLimitReached
+from svckit.phones import NOT_E164, InvalidPhone, UnsupportedCountry, UnsupportedNumber, strict_e164
 
 UNAUTHORIZED = error_response("Missing or wrong service token.", "not_authenticated")
 UNAVAILABLE = error_response("Redis or the broker is unreachable.", ServiceUnavailable)
@@ -97,8 +96,8 @@ def _inbox_phone(raw: str | None) -> str | None:
     raw = "+" + raw[1:] if raw.startswith(" ") else raw
     try:
         return strict_e164(raw)
-    except BadPhone as exc:
-        raise InvalidPhone() from exc
+    except InvalidPhone as exc:
+        raise InvalidPhone(NOT_E164) from exc
 
 
 def _require_inbox() -> None:

@@ -17,7 +17,7 @@ class E164PhoneField(serializers.CharField):
         try:
             return strict_e164(value)
         except InvalidPhone as exc:
-            raise serializers.ValidationError(str(exc), code="invalid_phone") from exc
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
 
 
 class OtpCodeField(serializers.CharField):

@@ -29,7 +29,7 @@ from codes.guard import sms_guard_check, sms_guard_verified
 from codes.metrics import CODES_FAILED, CODES_SENT, CODES_VERIFIED, SMS_FAILED, SMS_QUEUED, TEST_NUMBER_USES
 from codes.sealing import seal
 from codes.tasks import deliver_sms
-from svckit.otp import phone_sms_check
+from svckit.phones import sms_policy_check
 
 logger = logging.getLogger(__name__)
 test_numbers_logger = logging.getLogger("codes.test_numbers")
@@ -67,7 +67,7 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
     Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
     TooManyRequests (cooldown or hourly cap), SmsLimitReached (the SMS-pumping guard, codes/guard.py),
     ServiceUnavailable (Redis or the broker down)."""
-    phone_sms_check(
+    sms_policy_check(
         phone, allowed_types=settings.SMS_ALLOWED_NUMBER_TYPES, allowed_countries=settings.SMS_ALLOWED_COUNTRIES
     )
     if phone in settings.OTP_TEST_NUMBERS:

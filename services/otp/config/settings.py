@@ -191,7 +191,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["svckit.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "svckit.errors.exception_handler",
+    "EXCEPTION_HANDLER": "svckit.handlers.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SWAGGER_USE_COMPAT_RENDERERS = False

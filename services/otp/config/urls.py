@@ -35,7 +35,7 @@ if not settings.PRODUCTION:
         path("inbox/", apis.inbox_page, name="inbox-page"),
     ]
 
-handler400 = "svckit.errors.json_400"
-handler403 = "svckit.errors.json_403"
-handler404 = "svckit.errors.json_404"
-handler500 = "svckit.errors.json_500"
+handler400 = "svckit.handlers.json_400"
+handler403 = "svckit.handlers.json_403"
+handler404 = "svckit.handlers.json_404"
+handler500 = "svckit.handlers.json_500"

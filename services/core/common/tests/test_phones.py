@@ -2,9 +2,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
-from common.errors import InvalidPhone
 from common.phones import phone_normalize, phone_sms_check
-from svckit.otp import PhoneHasLetters, UnsupportedCountry, UnsupportedNumber
+from svckit.phones import InvalidPhone, PhoneHasLetters, UnsupportedCountry, UnsupportedNumber
 from svckit.settings import env_sms_policy
 
 

@@ -5,10 +5,11 @@ import time
 
 import pytest
 
-from common.errors import InvalidPhone, TooManyRequests
+from common.errors import TooManyRequests
 from integrations import otp_client
 from integrations.otp_client import InvalidCode, OtpUnavailable, TooManyAttempts
 from svckit.otp import SmsLimitReached, TooManyFailures
+from svckit.phones import InvalidPhone
 
 
 def test_send_returns_the_timings_and_sends_the_service_token(fake_otp, settings):

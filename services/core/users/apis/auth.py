@@ -18,14 +18,8 @@ from common.openapi import (
 from common.throttles import AuthIpThrottle
 from svckit.errors import TooManyRequests
 from svckit.openapi import error_response
-from svckit.otp import (
-    InvalidCode,
-    InvalidPhone,
-    SmsLimitReached,
-    TooManyAttempts,
-    UnsupportedCountry,
-    UnsupportedNumber,
-)
+from svckit.otp import InvalidCode, SmsLimitReached, TooManyAttempts
+from svckit.phones import InvalidPhone, UnsupportedCountry, UnsupportedNumber
 from users import services, tokens
 from users.selectors import profile_get
 from users.serializers import (

@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from common.errors import InvalidPhone
+from svckit.phones import InvalidPhone
 from users.models import User
 from users.tests.factories import UserFactory
 
