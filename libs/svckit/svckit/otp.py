@@ -5,9 +5,11 @@ Messages are lazy translations: the core's catalogue (web/locale) words them in 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from svckit.errors import ApplicationError
 
@@ -25,15 +27,27 @@ class SmsLimitReached(ApplicationError):
 
 
 class InvalidCode(ApplicationError):
+    """details: {"attempts_left": wrong guesses this code still allows}, when the OTP service says."""
+
     code = "invalid_code"
     message = "The code is wrong or has expired."
+    page_message = _("Wrong code.")
+
+    def human_message(self) -> str:
+        """`Wrong code. N attempts left.` when the details say, else `Wrong code.`"""
+        attempts_left = self.details.get("attempts_left")
+        if attempts_left is None:
+            return super().human_message()
+        return ngettext(
+            "Wrong code. %(count)d attempt left.", "Wrong code. %(count)d attempts left.", attempts_left
+        ) % {"count": attempts_left}
 
 
 class TooManyAttempts(ApplicationError):
     """The code is burned (OTP_MAX_ATTEMPTS wrong guesses): details {"scope": "code"}."""
 
     code = "too_many_attempts"
-    message: StrOrPromise = "Too many wrong codes. Request a new code."
+    message: StrOrPromise = _("Too many wrong codes. Request a new code.")
     status = 429
 
 
@@ -43,3 +57,12 @@ class TooManyFailures(TooManyAttempts):
     NIST SP 800-63B 5.2.2: a new code must not reset the failed-attempt count."""
 
     message = _("Too many wrong codes for this number. Try again later.")
+
+    def human_message(self) -> str:
+        """`… Try again in N hours.` (Retry-After rounded up to whole hours; one if unknown)."""
+        hours = math.ceil((self.retry_after or 3600) / 3600)
+        return ngettext(
+            "Too many wrong codes for this number. Try again in %(hours)d hour.",
+            "Too many wrong codes for this number. Try again in %(hours)d hours.",
+            hours,
+        ) % {"hours": hours}

@@ -15,6 +15,7 @@ from typing import Any
 
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from urllib3.exceptions import HTTPError
 
 from common.errors import ServiceUnavailable, TooManyRequests
@@ -31,6 +32,7 @@ DEFAULT_RETRY_AFTER = 60  # seconds, should a 429 ever come without Retry-After
 class OtpUnavailable(ServiceUnavailable):
     code = "otp_unavailable"
     message = "The code service is unavailable. Try again shortly."
+    page_message = _("The SMS service is not answering right now. Try again in a minute.")
 
 
 @dataclass(frozen=True)

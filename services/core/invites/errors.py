@@ -1,27 +1,30 @@
 """Why an invite code cannot be activated (rendered by svckit.handlers.exception_handler)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from svckit.errors import ApplicationError
 
 
 class InvalidInviteCode(ApplicationError):
     code = "invalid_invite_code"
-    message = "An invite code is 6 letters and digits."
+    message = _("An invite code is 6 letters and digits.")
 
 
 class InviteCodeNotFound(ApplicationError):
     code = "invite_code_not_found"
-    message = "No one has this invite code."
+    message = _("No one has this invite code.")
     status = 404
 
 
 class OwnInviteCode(ApplicationError):
     code = "own_invite_code"
     message = "You cannot activate your own invite code."
+    page_message = _("This is your own invite code: ask a friend for theirs.")
 
 
 class ReferralCycle(ApplicationError):
     code = "referral_cycle"
-    message = "This code belongs to someone you invited (directly or through others)."
+    message = _("This code belongs to someone you invited (directly or through others).")
 
 
 class NotNewAccount(ApplicationError):
@@ -32,5 +35,5 @@ class NotNewAccount(ApplicationError):
 
 class InviteAlreadyActivated(ApplicationError):
     code = "invite_already_activated"
-    message = "You have already activated an invite code."
+    message = _("You have already activated an invite code.")
     status = 409

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 from webhooks.services import USER_REGISTERED, webhook_event_emit
 
 from common.phones import phone_sms_check
@@ -22,7 +23,7 @@ CREATE_ATTEMPTS = 5
 
 class AccountDisabled(ApplicationError):
     code = "account_disabled"
-    message = "This account has been disabled."
+    message = _("This account has been disabled.")
     status = 403
 
 
@@ -44,7 +45,7 @@ class TokenSignIn:
 
 def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
     """Exactly one user per phone, however many first sign-ins race (the unique index decides)."""
-    for _ in range(CREATE_ATTEMPTS):
+    for _attempt in range(CREATE_ATTEMPTS):
         user = User.objects.filter(phone=phone).first()
         if user is not None:
             return user, False

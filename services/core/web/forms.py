@@ -8,14 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from invites import codes
-from svckit.phones import ascii_digits
+from invites.errors import InvalidInviteCode
+from svckit.phones import InvalidPhone, ascii_digits
 
 
 class PhoneForm(forms.Form):
     phone = forms.CharField(
         label=_("Phone number"),
         max_length=64,
-        error_messages={"required": _("Enter your phone number."), "max_length": _("Enter a valid phone number.")},
+        error_messages={"required": _("Enter your phone number."), "max_length": InvalidPhone.message},
         widget=forms.TextInput(
             attrs={
                 "type": "tel",
@@ -72,7 +73,7 @@ class InviteCodeForm(forms.Form):
         max_length=codes.MAX_INPUT,
         error_messages={
             "required": _("Enter an invite code."),
-            "max_length": _("An invite code is 6 letters and digits."),
+            "max_length": InvalidInviteCode.message,
         },
         widget=forms.TextInput(
             attrs={

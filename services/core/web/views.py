@@ -29,7 +29,6 @@ from svckit.errors import ApplicationError
 from users import selectors, services
 from users.exports import referrals_csv_response
 from web import pending, throttling
-from web.error_messages import error_message
 from web.forms import CodeForm, InviteCodeForm, PhoneForm
 
 # Errors about the number itself: shown under the phone field, not above the form.
@@ -61,7 +60,7 @@ def login_phone(request):
             phone = phone_normalize(form.cleaned_data["phone"])
             sent = services.auth_code_send(phone=phone, language=request.LANGUAGE_CODE)
         except ApplicationError as error:
-            form.add_error("phone" if error.code in PHONE_ERRORS else None, error_message(error))
+            form.add_error("phone" if error.code in PHONE_ERRORS else None, error.human_message())
         else:
             pending.start(request, phone=phone, resend_in=sent.resend_in)
             return redirect("web:login-code")
@@ -91,7 +90,7 @@ def login_code(request):
             invite_code = pending.invite_code(request)
             signed_in = services.auth_sign_in(phone=phone, code=form.cleaned_data["code"], invite_code=invite_code)
         except ApplicationError as error:
-            form.add_error("code" if error.code == "invalid_code" else None, error_message(error))
+            form.add_error("code" if error.code == "invalid_code" else None, error.human_message())
         else:
             # A new session key: a planted session id is worthless. The code was the credential,
             # so no password backend (nor django-axes, which guards the admin's) is asked.
@@ -112,7 +111,7 @@ def _after_sign_in(request, signed_in: services.SignIn, invite_code: str | None)
     elif isinstance(invite.error, NotNewAccount):
         return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code or ""}))
     elif invite.error is not None:
-        messages.error(request, error_message(invite.error))
+        messages.error(request, invite.error.human_message())
     return redirect("web:profile")
 
 
@@ -127,7 +126,7 @@ def login_resend(request):
     except ApplicationError as error:
         if error.code == "too_many_requests" and error.retry_after:
             pending.wait(request, seconds=error.retry_after)
-        messages.error(request, error_message(error))
+        messages.error(request, error.human_message())
     else:
         pending.start(request, phone=phone, resend_in=sent.resend_in)
         messages.success(request, _("A new code is on its way."))
@@ -186,7 +185,7 @@ def profile(request):
             throttling.invite_check(request)
             invite_activate(user=request.user, invite_code=form.cleaned_data["invite_code"])
         except ApplicationError as error:
-            form.add_error("invite_code", error_message(error))
+            form.add_error("invite_code", error.human_message())
         else:
             messages.success(request, _("Invite code activated."))
             return redirect("web:profile")

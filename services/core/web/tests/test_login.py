@@ -209,7 +209,7 @@ def test_a_disabled_account_cannot_sign_in(client, otp, user_a):
     User.objects.filter(pk=user_a.pk).update(is_active=False)
     _request_code(client)
     response = client.post("/login/code/", {"code": "1234"})
-    assert AccountDisabled.message in response.content.decode()
+    assert str(AccountDisabled.message) in response.content.decode()
     assert SESSION_KEY not in client.session
 
 
