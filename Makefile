@@ -5,24 +5,26 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SERVICES := services/otp services/core
 
-.PHONY: help install run test lint format unit browser bench up down e2e compose-check compose-smoke k8s-check clean lock
+.PHONY: help install run test lint format unit suites browser bench up down e2e compose-check compose-smoke k8s-check clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-$(VENV)/.installed: $(wildcard services/*/requirements*.txt) libs/svckit/pyproject.toml
+$(VENV)/.installed: $(wildcard services/*/requirements*.txt) libs/svckit/pyproject.toml libs/devstack/pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --require-hashes $(foreach s,$(SERVICES),-r $(s)/requirements-dev.txt)
 	@# editable: there is no single file to hash; its declared dependencies are all in the locks above
 	$(BIN)/pip install --quiet --no-deps -e libs/svckit
+	@# development only (make run, tests, bench): the images install libs/svckit alone
+	$(BIN)/pip install --quiet --no-deps -e libs/devstack
 	$(BIN)/pip check
 	touch $@
 
 install: $(VENV)/.installed  ## build the virtual environment (.venv) from the pinned requirements
 
 run: install  ## start the whole product in the foreground (Ctrl-C stops it)
-	infra/scripts/run.sh
+	$(PY) -m devstack run
 
 lint: install  ## ruff check + ruff format --check + mypy (per service: each has its own config package)
 	$(BIN)/ruff check .
@@ -36,15 +38,29 @@ format: install  ## apply ruff fixes and formatting
 	$(BIN)/ruff format .
 
 unit: install  ## pytest for every service, against real Redis/PostgreSQL (private ones if none answer)
-	$(PY) infra/scripts/with_services.py --postgres -- infra/scripts/pytest-all.sh $(SERVICES)
+	$(PY) -m devstack servers --postgres -- $(MAKE) --no-print-directory suites
+
+suites:  # each service's suite from its own directory (each has its own `config` package)
+	@for s in $(SERVICES); do echo "== $$s"; (cd $$s && ../../$(BIN)/pytest -q) || exit 1; done
 
 browser: install  ## browser tests: headless Debian chromium + Playwright against the live local stack
-	infra/scripts/with_stack.sh sh -c 'cd services/core && ../../$(BIN)/pytest -q -m browser'
+	cd services/core && ../../$(PY) -m devstack stack -- ../../$(BIN)/pytest -q -m browser
 
 test: lint unit browser  ## the test command (what CI runs): lint, every unit suite, the browser tests
 
-e2e: install  ## run the Postman collection with newman against the live local stack (started if none answers)
-	infra/scripts/e2e.sh
+NEWMAN := postman/node_modules/.bin/newman
+
+$(NEWMAN): postman/package-lock.json
+	@command -v npm >/dev/null || { echo "e2e: npm not found; install Node.js 18+ (apt-get install nodejs npm)" >&2; exit 2; }
+	npm ci --prefix postman --no-audit --no-fund --loglevel=error >/dev/null
+	touch $@
+
+e2e: install $(NEWMAN)  ## run the Postman collection with newman against the live local stack (started if none answers)
+	@mkdir -p var/e2e
+	$(PY) -m devstack stack -- sh -c '$(NEWMAN) run postman/referrals.postman_collection.json \
+	  --environment postman/local.postman_environment.json --env-var "core_url=$$CORE_URL" --env-var "otp_url=$$OTP_URL" \
+	  $${OTP_SERVICE_TOKEN:+--env-var "otp_service_token=$$OTP_SERVICE_TOKEN"} --timeout-request 10000 \
+	  --reporters cli,junit --reporter-junit-export var/e2e/newman.xml $(NEWMAN_ARGS)'
 
 compose-check:  ## validate docker-compose.yml and the Dockerfiles statically (no Docker engine needed)
 	infra/scripts/validate-compose.sh
@@ -76,7 +92,7 @@ $(VENV)/.bench: $(VENV)/.installed bench/requirements.txt
 	touch $@
 
 bench: $(VENV)/.bench  ## load-test a production-like stack with locust: table, var/bench/results.json + latency.png
-	$(PY) infra/scripts/with_services.py --postgres -- $(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) -m devstack servers --postgres -- $(PY) bench/run.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and run-time files
 	rm -rf $(VENV) var

@@ -1,22 +1,20 @@
 """Browser tests: Debian's headless chromium, driven by Playwright, against the live local stack
-(CORE_URL, OTP_URL; `infra/scripts/with_stack.sh` starts one if none answers). They run only when
+(CORE_URL, OTP_URL; `make browser` starts the declared one if none answers). They run only when
 selected with `-m browser`, so the unit suite stays self-contained.
 
-    infra/scripts/with_stack.sh sh -c 'cd services/core && ../../.venv/bin/pytest -m browser'
+    cd services/core && ../../.venv/bin/python -m devstack stack -- ../../.venv/bin/pytest -m browser
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import os
 import re
 import secrets
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
+from devstack import inbox
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -120,23 +118,4 @@ def random_phone():
 @pytest.fixture
 def inbox_code(otp_url):
     """The newest code the dev SMS inbox got for `phone` after `since` (a time.time())."""
-
-    def read(phone: str, *, since: float, timeout: float = 15.0) -> str:
-        url = f"{otp_url}/v1/inbox/?phone={urllib.parse.quote(phone)}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - a local test URL
-                messages = json.load(response)["messages"]
-            for message in messages:
-                if _timestamp(message.get("requested_at") or message["sent_at"]) >= since - 1:
-                    return message["code"]
-            time.sleep(0.25)
-        raise AssertionError(f"no SMS for {phone} in the dev inbox within {timeout} s (is SMS_BACKEND=inbox?)")
-
-    return read
-
-
-def _timestamp(iso: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    return functools.partial(inbox.code, otp_url, timeout=15.0)

@@ -5,13 +5,11 @@ Content-Security-Policy, the SMS from the dev inbox, the sign-in — is the real
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
+from devstack import inbox
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -24,12 +22,6 @@ navigator.credentials.get = function (options) {
   return new Promise(function (resolve) { window.deliverOtp = resolve; });
 };
 """
-
-
-def _inbox_text(otp_url: str, phone: str) -> str:
-    url = f"{otp_url}/v1/inbox/?phone={urllib.parse.quote(phone)}"
-    with urllib.request.urlopen(url, timeout=3) as response:  # noqa: S310 - a local test URL
-        return json.load(response)["messages"][0]["text"]
 
 
 def test_webotp_fills_in_the_code_and_signs_in(new_context, random_phone, inbox_code, otp_url, screenshot):
@@ -47,7 +39,7 @@ def test_webotp_fills_in_the_code_and_signs_in(new_context, random_phone, inbox_
     assert page.evaluate("window.otpRequests") == ['{"transport":["sms"]}']
 
     code = inbox_code(phone, since=requested_at)
-    assert _inbox_text(otp_url, phone).startswith(f"Код для входа: {code}")  # asked in Russian
+    assert inbox.messages(otp_url, phone)[0]["text"].startswith(f"Код для входа: {code}")  # asked in Russian
     page.evaluate("code => window.deliverOtp({type: 'otp', id: '', code: code})", code)
     expect(page).to_have_url(re.compile(r"/profile/$"))
     screenshot(page, "webotp-profile")

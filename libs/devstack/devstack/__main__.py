@@ -1,0 +1,97 @@
+"""The stack from the command line (the Makefile's targets):
+
+    python -m devstack run                          `make run`: every process, interleaved logs (honcho)
+    python -m devstack servers [--postgres] -- CMD  CMD with Redis (and PostgreSQL) answering
+    python -m devstack stack -- CMD                 CMD against a live stack at CORE_URL / OTP_URL
+
+Servers and stacks that answer are used as they are; what does not answer is started here (private
+Redis or PostgreSQL on free ports, the declared stack on CORE_BIND / OTP_BIND) and stopped after."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from contextlib import ExitStack
+from urllib.parse import urlsplit
+
+import requests
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from devstack.declaration import ROOT, Config, processes
+from devstack.servers import PrivatePostgres, PrivateRedis, postgres_answers, redis_answers
+from devstack.stack import Stack
+
+
+def say(message: str) -> None:
+    print(f"devstack: {message}", file=sys.stderr, flush=True)
+
+
+def servers(exit_stack: ExitStack, *, postgres: bool) -> None:
+    """Export REDIS_URL (and DATABASE_URL) of servers that answer, starting private ones if needed."""
+    os.environ["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    if not redis_answers(os.environ["REDIS_URL"]):
+        redis = PrivateRedis()
+        redis.start()
+        exit_stack.callback(redis.remove)
+        os.environ["REDIS_URL"] = redis.url
+        say(f"started a private Redis at {redis.url}")
+    if postgres:
+        url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referrals")
+        if not postgres_answers(url):
+            database = PrivatePostgres(urlsplit(url).path.lstrip("/") or "referrals").start()
+            exit_stack.callback(database.remove)
+            os.environ["DATABASE_URL"] = database.url
+            say(f"started a private PostgreSQL at {database.url}")
+
+
+def command(argv: list[str]) -> int:
+    """Run argv to its end; Ctrl-C reaches it (its process group), and we wait for its own shutdown."""
+    process = subprocess.Popen(argv)
+    signal.signal(signal.SIGINT, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+    return process.wait()
+
+
+def ready(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/readyz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["run", "servers", "stack"])
+    parser.add_argument("--postgres", action="store_true", help="servers: PostgreSQL at DATABASE_URL too")
+    given = sys.argv[1:]
+    split = given.index("--") if "--" in given else len(given)
+    args, argv = parser.parse_args(given[:split]), given[split + 1 :]
+    with ExitStack() as exit_stack:
+        if args.what == "servers":
+            servers(exit_stack, postgres=args.postgres)
+            return command(argv)
+        urls = [os.environ.get("CORE_URL", "http://127.0.0.1:8000"), os.environ.get("OTP_URL", "http://127.0.0.1:8001")]
+        if args.what == "stack" and all(ready(url) for url in urls):
+            say(f"using the stack already running at {' and '.join(urls)}")
+            return command(argv)
+        servers(exit_stack, postgres=False)
+        config = Config.from_environment()
+        if args.what == "stack":
+            say(f"starting the stack (logs: {ROOT / 'var/log/stack'})")
+            exit_stack.enter_context(Stack(config, logs=ROOT / "var/log/stack"))
+            os.environ.update(CORE_URL=config.core_url, OTP_URL=config.otp_url)
+            return command(argv)
+        manager = Manager(Printer(sys.stdout))
+        for name, process in processes(config).items():
+            manager.add_process(name, shlex.join(process.command), env={**os.environ, **process.env})
+        manager.loop()
+        return manager.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

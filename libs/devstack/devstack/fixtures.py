@@ -1,0 +1,65 @@
+"""pytest fixtures over the declaration, shared by both services' tests (`-p devstack.fixtures` in
+their addopts): private Redis servers and stacks started for one test, stopped after it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from devstack.declaration import Config
+from devstack.servers import PrivateRedis
+from devstack.stack import Stack
+
+SHARED_REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+FAST_SMS = {"SMS_DELAY_MIN_SECONDS": "0.05", "SMS_DELAY_MAX_SECONDS": "0.1", "OTP_WORKER_CONCURRENCY": "4"}
+
+
+def stack_config(owner: str, **fields: Any) -> Config:
+    """A test's stack: free ports, the shared Redis unless `redis_url` is given, every key under
+    `<owner>-test-<run>:` (removed when it stops), its own service token, quiet development settings."""
+    run = uuid.uuid4().hex[:12]
+    env = {"APP_ENV": "development", "LOG_LEVEL": "WARNING", "ACCESS_LOG": "/dev/null", "OTP_WEB_WORKERS": "1"}
+    defaults = {"redis_url": SHARED_REDIS_URL, "prefix": f"{owner}-test-{run}:", "token": f"test-token-{run}"}
+    return Config(**{**defaults, **fields, "env": {**env, **fields.get("env", {})}})
+
+
+class StartStack(Protocol):
+    def __call__(self, config: Config, *names: str) -> Stack: ...
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A throwaway redis-server for one test (its `url`; `stop()` / `start()` it on the same port)."""
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def persistent_redis() -> Iterator[PrivateRedis]:
+    """As private_redis, with an append-only file: its data survives a restart, as compose's does."""
+    server = PrivateRedis(appendonly=True)
+    server.start()
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def start_stack(tmp_path: Path) -> Iterator[StartStack]:
+    """start_stack(config, *names) → those processes (all when none named) started and ready; each
+    stack is stopped after the test, its Redis keys forgotten. Logs: <tmp_path>/stack-<n>/."""
+    stacks: list[Stack] = []
+
+    def start(config: Config, *names: str) -> Stack:
+        stacks.append(Stack(config, names or None, logs=tmp_path / f"stack-{len(stacks)}"))
+        return stacks[-1].start()
+
+    yield start
+    for stack in reversed(stacks):
+        stack.stop()

@@ -1,0 +1,37 @@
+"""The one reader of the OTP service's dev SMS inbox (GET /v1/inbox/?phone=, SMS_BACKEND=inbox;
+services/otp/codes/apis.py): its messages are newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import requests
+
+from devstack.stack import wait_until
+
+
+def messages(otp_url: str, phone: str) -> list[dict]:
+    """The inbox of `phone` (E.164): dicts with code, text, sent_at, requested_at; newest first."""
+    response = requests.get(f"{otp_url}/v1/inbox/", params={"phone": phone}, timeout=5)
+    response.raise_for_status()
+    return response.json()["messages"]
+
+
+def code(otp_url: str, phone: str, *, since: float = 0, count: int = 1, timeout: float = 20) -> str:
+    """The newest code texted to `phone`, once it has `count` messages requested at or after `since`
+    (a time.time(), less a second for clock rounding). Raises AssertionError after `timeout` seconds."""
+    found: list[dict] = []
+
+    def arrived() -> bool:
+        found[:] = [m for m in messages(otp_url, phone) if _requested(m) >= since - 1]
+        return len(found) >= count
+
+    if not wait_until(arrived, timeout, 0.1):
+        raise AssertionError(f"no SMS for {phone} at {otp_url} within {timeout} s (is a worker consuming?)")
+    return found[0]["code"]
+
+
+def _requested(message: dict) -> float:
+    return datetime.fromisoformat(
+        (message.get("requested_at") or message["sent_at"]).replace("Z", "+00:00")
+    ).timestamp()

@@ -1,0 +1,116 @@
+"""Start the declared processes with mirakuru and wait until each answers its readiness URL; stop,
+kill or restart one of them (the fault tests do); stop them all and forget the stack's Redis keys."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from mirakuru import HTTPExecutor, SimpleExecutor
+from mirakuru.exceptions import AlreadyRunning, ExecutorError
+
+from devstack.declaration import Config, Process, processes
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
+    """True as soon as predicate() is truthy, False if it is not within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+class Stack:
+    """The processes `only` names (all four by default) of `config`'s stack, each logging to
+    `logs/<name>.log`. A context manager: started on entry, stopped on exit."""
+
+    def __init__(self, config: Config, only: Iterable[str] | None = None, *, logs: Path | None = None) -> None:
+        self.config = config
+        self.declared: dict[str, Process] = {n: p for n, p in processes(config).items() if only is None or n in only}
+        self._own_logs = logs is None  # a temporary directory, removed when the stack stops
+        self.logs = logs or Path(tempfile.mkdtemp(prefix="devstack-"))
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.executors: dict[str, SimpleExecutor] = {}
+        self.exits: list[int] = []  # the status of every process that ended by itself (see `revive`)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, *names: str, timeout: float = 60) -> Stack:
+        """Start the named processes (all when none is named) at once, then wait for each to be
+        ready. Raises RuntimeError, with the logs' last lines, when one exits or is not ready in time."""
+        started = {}
+        for name in names or self.declared:
+            with self.log(name).open("a") as output:  # the child keeps its own copy
+                executor = self._executor(name, output, timeout)
+                if isinstance(executor, HTTPExecutor) and executor.pre_start_check():
+                    raise AlreadyRunning(executor)  # another server on its port would pass for it
+                SimpleExecutor.start(executor)  # launch only: their start-ups (mostly imports) overlap
+            started[name] = self.executors[name] = executor
+        for name, executor in started.items():
+            try:
+                if isinstance(executor, HTTPExecutor):
+                    executor.wait_for(executor.check_subprocess)
+            except ExecutorError as exc:
+                tails = self.tails()
+                self.stop()
+                raise RuntimeError(f"{name} did not become ready ({exc}); logs:\n{tails}") from exc
+        return self
+
+    def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
+        """Stop the named processes (all when none is named): `sig` to each group, SIGKILL after
+        their timeout; every child they left is killed too (mirakuru marks them)."""
+        for name in names or list(self.executors):
+            executor = self.executors.pop(name, None)
+            if executor is not None:
+                with contextlib.suppress(ExecutorError):  # one that ended by itself reports its status
+                    executor.stop(stop_signal=sig)
+        if not names and self.config.prefix:
+            self.config.forget_keys()
+        if not names and self._own_logs:
+            shutil.rmtree(self.logs, ignore_errors=True)
+
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
+    def revive(self, name: str) -> None:
+        """A restart policy like compose's `restart: unless-stopped`: start `name` again if it has
+        exited, remembering its exit status in `exits`."""
+        process = self.executors[name].process
+        if process is not None and process.poll() is not None:
+            self.exits.append(process.returncode)
+            self.executors.pop(name)
+            self.start(name)
+
+    def pids(self) -> dict[str, int]:
+        return {name: e.process.pid for name, e in self.executors.items() if e.process is not None}
+
+    def log(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    def tails(self, lines: int = 40) -> str:
+        return "\n".join(
+            f"== {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            for path in sorted(self.logs.glob("*.log"))
+        )
+
+    def _executor(self, name: str, output: IO[Any], timeout: float) -> SimpleExecutor:
+        process = self.declared[name]
+        options: dict[str, Any] = {"envvars": process.env, "stdin": subprocess.DEVNULL, "timeout": timeout}
+        options |= {"stdout": output, "stderr": subprocess.STDOUT}
+        if process.ready_url is None:
+            return SimpleExecutor(process.command, **options)
+        return HTTPExecutor(process.command, process.ready_url, method="GET", **options)
