@@ -4,6 +4,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -33,6 +34,21 @@ def _test_settings():
 def _fresh_throttles():
     cache.delete_pattern("*")  # type: ignore[attr-defined]  # django-redis
     yield
+
+
+@pytest.fixture(scope="session")
+def test_database_url(django_db_setup):
+    """database_url(port=None, application_name="") → a DATABASE_URL for this run's test database
+    (through a proxy on `port` when given), for the processes a test starts."""
+    db = connection.settings_dict
+
+    def database_url(*, port: int | None = None, application_name: str = "") -> str:
+        query = f"?application_name={application_name}" if application_name else ""
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        host, port = db.get("HOST") or "127.0.0.1", port or db.get("PORT") or 5432
+        return f"postgres://{db.get('USER') or 'postgres'}{password}@{host}:{port}/{db['NAME']}{query}"
+
+    return database_url
 
 
 @pytest.fixture

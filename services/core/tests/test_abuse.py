@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import redis
 import requests
+from devstack import Stack, inbox
+from devstack.fixtures import FAST_SMS, SHARED_REDIS_URL, stack_config
 from django.conf import settings
-from django.db import connection
 
-from tests.processes import SHARED_REDIS_URL, core_service, database_url, otp_service, running
 from users.models import User
 from users.tests.factories import UserFactory
 
@@ -69,24 +69,23 @@ def _outcomes(answers: list[requests.Response]) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def stack(django_db_setup):
+def stack(test_database_url):
     """The OTP service and two cores: one behind a trusted proxy (TRUSTED_PROXY_COUNT=1), one facing
     clients directly (0). Both allow PER_IP requests per minute per address on each auth endpoint."""
-    database = database_url(connection.settings_dict)
-    otp = otp_service(web_workers=3)
+    otp = stack_config("core", otp_env={**FAST_SMS, "OTP_WEB_WORKERS": "3"})
     proxied, direct = (
-        core_service(
-            database=database,
-            otp=otp,
-            secret_key=settings.SECRET_KEY,
-            workers=workers,
-            THROTTLE_AUTH_PER_IP=f"{PER_IP}/min",
-            TRUSTED_PROXY_COUNT=str(proxies),
+        stack_config(
+            "core",
+            otp_port=otp.otp_port,
+            token=otp.token,
+            database_url=test_database_url(),
+            core_env={"SECRET_KEY": settings.SECRET_KEY, "CORE_WEB_WORKERS": str(workers)}
+            | {"THROTTLE_AUTH_PER_IP": f"{PER_IP}/min", "TRUSTED_PROXY_COUNT": str(proxies)},
         )
         for workers, proxies in ((3, 1), (1, 0))
     )
-    with running(otp, proxied, direct):
-        yield otp, proxied.url, direct.url
+    with Stack(otp, ["otp", "otp-worker"]), Stack(proxied, ["core"]), Stack(direct, ["core"]):
+        yield otp.otp_url, proxied.core_url, direct.core_url
 
 
 @pytest.fixture
@@ -102,7 +101,7 @@ def core(stack):
 def test_fifty_parallel_guessers_get_five_guesses_and_then_the_code_is_dead(core, otp):
     phone = _phone()
     assert _post(core, CODE_URL, {"phone": phone}, _address()).status_code == 202
-    code = otp.code(phone)
+    code = inbox.code(otp, phone)
     wrong = [guess for guess in (f"{n:04d}" for n in random.sample(range(10_000), ATTACKERS + 1)) if guess != code]
 
     answers = _in_parallel(ATTACKERS, lambda i: _post(core, TOKEN_URL, {"phone": phone, "code": wrong[i]}, _address()))
@@ -123,9 +122,9 @@ def test_fifty_parallel_code_requests_for_one_phone_send_one_sms(core, otp):
 
     assert _outcomes(answers) == {(202, None): 1, (429, "too_many_requests"): ATTACKERS - 1}
     assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in answers if r.status_code == 429)
-    otp.code(phone)
+    inbox.code(otp, phone)
     time.sleep(0.5)  # the SMS delay is 0.05–0.1 s here: a second message would have arrived
-    assert len(otp.inbox(phone)) == 1
+    assert len(inbox.messages(otp, phone)) == 1
 
 
 @pytest.mark.parametrize("path", [CODE_URL, TOKEN_URL])
@@ -224,6 +223,6 @@ def test_pumping_one_number_block_from_a_thousand_addresses_sends_at_most_the_pr
     assert refused and all(r.json()["error"]["details"]["scope"] in {"prefix", "conversion"} for r in refused)
     assert all(1 <= int(r.headers["Retry-After"]) <= 3600 for r in refused)
     for phone in {phone for phone, answer in zip(phones, answers, strict=True) if answer.status_code == 202}:
-        otp.code(phone)  # waits for its SMS
+        inbox.code(otp, phone)  # waits for its SMS
     time.sleep(0.5)  # the SMS delay is 0.05–0.1 s here: any other message would have arrived
-    assert sum(len(otp.inbox(phone)) for phone in set(phones)) == sent
+    assert sum(len(inbox.messages(otp, phone)) for phone in set(phones)) == sent

@@ -1,12 +1,12 @@
-"""End to end through the real OTP service (gunicorn) and its Celery worker, started here as
-subprocesses with the dev SMS inbox and private Redis key prefixes: two people sign in with the
+"""End to end through the real OTP service and its Celery worker, started here from the stack's
+declaration with the dev SMS inbox and private Redis key prefixes: two people sign in with the
 codes they receive, one activates the other's invite code, and the referral shows in the profile."""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.processes import otp_service, running
+from devstack import Stack, inbox
+from devstack.fixtures import FAST_SMS, stack_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -14,22 +14,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 @pytest.fixture(scope="module")
 def otp():
     """The OTP web process and worker, sharing this run's Redis under keys no one else uses."""
-    service = otp_service()
-    with running(service):
-        yield service
+    with Stack(stack_config("core", otp_env=FAST_SMS), ["otp", "otp-worker"]) as stack:
+        yield stack.config
 
 
 @pytest.fixture
 def core_uses_otp(otp, settings):
-    settings.OTP_SERVICE_URL = otp.url
+    settings.OTP_SERVICE_URL = otp.otp_url
     settings.OTP_SERVICE_TOKEN = otp.token
-    return otp
+    return otp.otp_url
 
 
 def _sign_in(api, otp, typed_phone: str) -> dict:
     sent = api.post("/api/v1/auth/code/", {"phone": typed_phone}, format="json")
     assert sent.status_code == 202, sent.content
-    code = otp.code(sent.json()["phone"])
+    code = inbox.code(otp, sent.json()["phone"])
     wrong = "0000" if code != "0000" else "1111"
     refused = api.post("/api/v1/auth/token/", {"phone": typed_phone, "code": wrong}, format="json")
     assert refused.status_code == 400
@@ -78,18 +77,17 @@ def test_the_core_is_ready_when_the_otp_service_is(client, core_uses_otp):
     assert response.json()["checks"] == {"database": "ok", "otp": "ok"}
 
 
-def test_with_six_digit_codes_the_web_pages_sign_people_in(client, settings):
+def test_with_six_digit_codes_the_web_pages_sign_people_in(client, settings, start_stack):
     """OTP_LENGTH is one setting both services read: the OTP service texts 6-digit codes and the
     sign-in page asks for 6 digits and takes them."""
-    six = otp_service(OTP_LENGTH="6")
-    with running(six):
-        settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN, settings.OTP_LENGTH = six.url, six.token, 6
-        assert client.post("/login/", {"phone": "+7 999 000-55-66"})["Location"] == "/login/code/"
-        code = six.code("+79990005566")
-        assert len(code) == 6
-        page = client.get("/login/code/").content.decode()
-        assert 'maxlength="6"' in page and "The code is 6 digits." not in page
-        assert "The code is 6 digits." in client.post("/login/code/", {"code": code[:4]}).content.decode()
-        signed_in = client.post("/login/code/", {"code": code})
-        assert (signed_in.status_code, signed_in["Location"]) == (302, "/profile/")
-        assert client.get("/profile/").status_code == 200
+    six = start_stack(stack_config("core", otp_env={**FAST_SMS, "OTP_LENGTH": "6"}), "otp", "otp-worker").config
+    settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN, settings.OTP_LENGTH = six.otp_url, six.token, 6
+    assert client.post("/login/", {"phone": "+7 999 000-55-66"})["Location"] == "/login/code/"
+    code = inbox.code(six.otp_url, "+79990005566")
+    assert len(code) == 6
+    page = client.get("/login/code/").content.decode()
+    assert 'maxlength="6"' in page and "The code is 6 digits." not in page
+    assert "The code is 6 digits." in client.post("/login/code/", {"code": code[:4]}).content.decode()
+    signed_in = client.post("/login/code/", {"code": code})
+    assert (signed_in.status_code, signed_in["Location"]) == (302, "/profile/")
+    assert client.get("/profile/").status_code == 200

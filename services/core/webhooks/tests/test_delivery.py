@@ -3,12 +3,12 @@ broker POSTs to a real receiver, which verifies every signature with the standar
 
 from __future__ import annotations
 
-import subprocess
-import uuid
+import dataclasses
 
 import pytest
-from django.db import connection, transaction
-from tests.processes import CORE_DIR, SHARED_REDIS_URL, _base_env, database_url, redis_forget, stop, wait_until
+from devstack import wait_until
+from devstack.fixtures import stack_config
+from django.db import transaction
 
 from config.celery import app as celery_app
 from invites.services import invite_activate
@@ -20,7 +20,6 @@ from webhooks.tests.conftest import SECRET, received
 pytestmark = [pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
 HOOK = "/hooks/referrals"
-BROKER_DB = 3
 
 
 class Rollback(Exception):
@@ -31,33 +30,23 @@ class Rollback(Exception):
 def broker():
     """This module's own broker keys on the shared Redis, for this process's publisher and the worker.
     Set before the publisher's first connection (nothing earlier in the run publishes)."""
-    prefix = f"core-test-{uuid.uuid4().hex[:12]}:"
-    url = f"{SHARED_REDIS_URL}/{BROKER_DB}"
+    config = stack_config("core")
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
-    celery_app.conf.broker_url = url
-    celery_app.conf.broker_transport_options = {**saved[1], "global_keyprefix": prefix}
-    yield url, prefix
+    celery_app.conf.broker_url = f"{config.redis_url}/{config.core_broker_db}"
+    celery_app.conf.broker_transport_options = {**saved[1], "global_keyprefix": f"{config.prefix}celery:"}
+    yield config
     celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
-    redis_forget(url, prefix)
+    config.forget_keys()
 
 
 @pytest.fixture
-def worker(broker, webhook_settings, settings):
-    """The core worker (bin/worker) on this module's broker keys, reading this run's test database."""
-    url, prefix = broker
-    env = _base_env(
-        DATABASE_URL=database_url(connection.settings_dict),
-        CORE_CELERY_BROKER_URL=url,
-        CELERY_KEY_PREFIX=prefix,
-        WEBHOOK_URLS=",".join(settings.WEBHOOK_URLS),
-        WEBHOOK_SECRET=SECRET,
-        CORE_WORKER_CONCURRENCY="2",
-    )
-    process = subprocess.Popen([str(CORE_DIR / "bin" / "worker")], env=env, start_new_session=True)
-    try:
-        yield process
-    finally:
-        stop([process])
+def worker(broker, webhook_settings, settings, test_database_url, start_stack):
+    """The core worker (bin/worker) on this module's broker keys, reading this run's test database.
+    Its keys outlive it (prefix ""): the publisher here declared the queue's binding once."""
+    webhooks = {"WEBHOOK_URLS": ",".join(settings.WEBHOOK_URLS), "WEBHOOK_SECRET": SECRET}
+    core_env = {**webhooks, "CELERY_KEY_PREFIX": f"{broker.prefix}celery:", "CORE_WORKER_CONCURRENCY": "2"}
+    config = dataclasses.replace(broker, prefix="", database_url=test_database_url(), core_env=core_env)
+    return start_stack(config, "core-worker")
 
 
 def test_the_worker_delivers_a_signed_event_after_the_commit(worker, httpserver):
