@@ -26,9 +26,10 @@ install: $(VENV)/.installed  ## build the virtual environment (.venv) from the p
 run: install  ## start the whole product in the foreground (Ctrl-C stops it)
 	$(PY) -m devstack run
 
-lint: install  ## ruff check + ruff format --check + mypy (per service: each has its own config package)
+lint: install  ## ruff check + ruff format --check + mypy (per service: each has its own config package) + the core's import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd services/core && ../../$(BIN)/lint-imports --no-cache
 	@for s in $(SERVICES); do echo "mypy $$s"; (cd $$s && ../../$(BIN)/mypy) || { \
 	  echo "mypy failed in $$s (settings: $$s/pyproject.toml [tool.mypy]; a library without types goes in its overrides)"; \
 	  exit 1; }; done

@@ -9,12 +9,13 @@ from common.links import invite_url
 from common.openapi import BAD_BODY_CODES, BODY_ERRORS, DATABASE_UNAVAILABLE, THROTTLED, UNAUTHORIZED
 from common.renderers import SvgRenderer
 from common.throttles import InviteUserThrottle
-from invites.errors import InvalidInviteCode, InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
+from invites.errors import InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
 from invites.qr import invite_qr_svg
 from invites.serializers import InviteActivateSerializer
 from invites.services import invite_activate
 from svckit.errors import DatabaseUnavailable, ServiceUnavailable
 from svckit.openapi import error_response
+from users.invite_codes import InvalidInviteCode
 from users.selectors import profile_get
 from users.serializers import ProfileSerializer
 

@@ -5,11 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from svckit.errors import ApplicationError
 
 
-class InvalidInviteCode(ApplicationError):
-    code = "invalid_invite_code"
-    message = _("An invite code is 6 letters and digits.")
-
-
 class InviteCodeNotFound(ApplicationError):
     code = "invite_code_not_found"
     message = _("No one has this invite code.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common.phones import phone_mask
-from invites.codes import invite_code_normalize
 from invites.errors import InviteCodeNotFound
+from users.invite_codes import invite_code_normalize
 from users.models import User
 
 

@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from common.fields import StringField
-from invites.codes import MAX_INPUT
-from invites.errors import InvalidInviteCode
+from users.invite_codes import MAX_INPUT, InvalidInviteCode
 
 
 class InviteCodeField(StringField):

@@ -17,9 +17,9 @@ from django.db.models import F
 from django.utils import timezone
 from webhooks.services import REFERRAL_ACTIVATED, webhook_event_emit
 
-from invites.codes import invite_code_normalize
 from invites.errors import InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
 from svckit.errors import ServiceUnavailable
+from users.invite_codes import invite_code_normalize
 from users.models import User
 from users.selectors import referral_root_pk
 

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth.base_user import BaseUserManager
 
 from common.phones import phone_normalize
-from invites.codes import invite_code_generate
+from users.invite_codes import invite_code_generate
 
 if TYPE_CHECKING:
     from users.models import User  # noqa: F401 (the quoted base class below)

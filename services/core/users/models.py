@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from invites import codes
 from svckit.phones import E164_PATTERN
+from users import invite_codes
 from users.managers import UserManager
 
 
@@ -20,7 +20,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         validators=[RegexValidator(E164_PATTERN, "Enter the number in E.164, e.g. +79991234567.")],
         help_text="E.164, e.g. +79991234567",
     )
-    invite_code = models.CharField(max_length=codes.LENGTH, unique=True)
+    invite_code = models.CharField(max_length=invite_codes.LENGTH, unique=True)
     # The composite index in Meta starts with invited_by, so it also serves every FK lookup.
     invited_by = models.ForeignKey(
         "self",
@@ -49,7 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(phone__regex=E164_PATTERN), name="user_phone_e164"),
-            models.CheckConstraint(condition=Q(invite_code__regex=codes.PATTERN), name="user_invite_code_alphabet"),
+            models.CheckConstraint(
+                condition=Q(invite_code__regex=invite_codes.PATTERN), name="user_invite_code_alphabet"
+            ),
             models.CheckConstraint(
                 condition=Q(invited_by__isnull=True) | ~Q(invited_by=F("id")), name="user_not_invited_by_self"
             ),

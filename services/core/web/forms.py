@@ -7,9 +7,9 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from invites import codes
-from invites.errors import InvalidInviteCode
 from svckit.phones import InvalidPhone, ascii_digits
+from users import invite_codes
+from users.invite_codes import InvalidInviteCode
 
 
 class PhoneForm(forms.Form):
@@ -70,7 +70,7 @@ class CodeForm(forms.Form):
 class InviteCodeForm(forms.Form):
     invite_code = forms.CharField(
         label=_("Invite code"),
-        max_length=codes.MAX_INPUT,
+        max_length=invite_codes.MAX_INPUT,
         error_messages={
             "required": _("Enter an invite code."),
             "max_length": InvalidInviteCode.message,

@@ -21,13 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.links import invite_url
 from common.phones import phone_normalize
 from invites import selectors as invite_selectors
-from invites.codes import invite_code_normalize
-from invites.errors import InvalidInviteCode, InviteCodeNotFound, NotNewAccount
+from invites.errors import InviteCodeNotFound, NotNewAccount
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
 from users import selectors, services
 from users.exports import referrals_csv_response
+from users.invite_codes import InvalidInviteCode, invite_code_normalize
 from web import pending, throttling
 from web.forms import CodeForm, InviteCodeForm, PhoneForm
 

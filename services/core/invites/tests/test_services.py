@@ -1,13 +1,13 @@
 import pytest
 
 from invites.errors import (
-    InvalidInviteCode,
     InviteAlreadyActivated,
     InviteCodeNotFound,
     OwnInviteCode,
     ReferralCycle,
 )
 from invites.services import invite_activate
+from users.invite_codes import InvalidInviteCode
 from users.models import User
 from users.selectors import referral_root_pk
 from users.tests.factories import UserFactory

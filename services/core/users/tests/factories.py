@@ -6,7 +6,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 from rest_framework.test import APIClient
 
-from invites.codes import invite_code_generate
+from users.invite_codes import invite_code_generate
 from users.models import User
 from users.tokens import token_pair_issue
 

@@ -3,7 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
-from invites import codes
+from users import invite_codes
 from users.models import User
 from users.services import user_get_or_create_by_phone
 from users.tests.factories import UserFactory
@@ -53,4 +53,4 @@ def test_concurrent_first_sign_ins_of_one_phone_create_one_user():
     assert {user.pk for user, _ in results} == {User.objects.get(phone="+79995554433").pk}
     assert sum(created for _, created in results) == 1
     assert User.objects.count() == 1
-    assert len(User.objects.get().invite_code) == codes.LENGTH
+    assert len(User.objects.get().invite_code) == invite_codes.LENGTH

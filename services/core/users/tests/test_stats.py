@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from invites.codes import invite_code_generate
+from users.invite_codes import invite_code_generate
 from users.models import User
 from users.selectors import referrals_by_day, referrals_by_day_rows
 from users.tests.factories import UserFactory, client_for

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from common.phones import phone_normalize
-from invites.codes import invite_code_generate
+from users.invite_codes import invite_code_generate
 from users.models import User
 from users.services import user_get_or_create_by_phone
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import secrets
 
-from invites.errors import InvalidInviteCode
+from django.utils.translation import gettext_lazy as _
+
+from svckit.errors import ApplicationError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 6
@@ -14,6 +16,11 @@ PATTERN = rf"^[{ALPHABET}]{{{LENGTH}}}$"  # also enforced by a database constrai
 MAX_INPUT = 32  # longer input is never a code, however many separators it has
 
 _LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", " ": None, "-": None})
+
+
+class InvalidInviteCode(ApplicationError):
+    code = "invalid_invite_code"
+    message = _("An invite code is 6 letters and digits.")
 
 
 def invite_code_generate() -> str:

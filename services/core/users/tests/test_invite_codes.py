@@ -2,8 +2,7 @@ import re
 
 import pytest
 
-from invites.codes import ALPHABET, LENGTH, PATTERN, invite_code_generate, invite_code_normalize
-from invites.errors import InvalidInviteCode
+from users.invite_codes import ALPHABET, LENGTH, PATTERN, InvalidInviteCode, invite_code_generate, invite_code_normalize
 
 
 def test_alphabet_is_crockford_base32_without_look_alikes():
