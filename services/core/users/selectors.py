@@ -63,11 +63,14 @@ def _referrals(user_pk: int):
 
 
 def profile_get(*, user: User) -> Profile:
-    """Three queries: my row with my inviter's code (a join), my newest referrals, my referrals per day."""
+    """Three queries: my row with my inviter's code (a join), my newest referrals, my referrals per day.
+    One while nobody has activated my code (referrals_count, kept with every activation, is 0): the
+    other two could find nothing."""
     me = User.objects.filter(pk=user.pk).values(
         "phone", "invite_code", "referrals_count", "date_joined", "invited_by__invite_code"
     )[0]
-    phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS])
+    has_referrals = me["referrals_count"] > 0
+    phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
     return Profile(
         phone=me["phone"],
         invite_code=me["invite_code"],
@@ -75,19 +78,22 @@ def profile_get(*, user: User) -> Profile:
         referrals=phones,
         referrals_count=me["referrals_count"],
         date_joined=me["date_joined"],
-        referrals_by_day=referrals_by_day(user=user),
+        referrals_by_day=referrals_by_day(user=user, counted=None if has_referrals else {}),
     )
 
 
-def referrals_by_day(*, user: User, days: int = STATS_DAYS) -> list[DayCount]:
+def referrals_by_day(*, user: User, days: int = STATS_DAYS, counted: dict[date, int] | None = None) -> list[DayCount]:
     """How many users activated my code on each of the last `days` days (UTC), oldest first, today
     last, days without any as 0: exactly `days` items.
 
-    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day."""
+    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day;
+    none when the caller already knows the counts (`counted`: {day: count}, e.g. {} for a user
+    nobody has referred)."""
     today = timezone.now().astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, time.min, tzinfo=UTC)
-    counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
+    if counted is None:
+        since = datetime.combine(first, time.min, tzinfo=UTC)
+        counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
     return [DayCount(date=day, count=counted.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
 
 

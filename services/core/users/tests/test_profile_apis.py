@@ -49,6 +49,18 @@ def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_
     assert body["referrals"] == [r.phone for r in reversed(referrals)][:100]
 
 
+def test_profile_of_someone_nobody_referred_reads_only_my_row(user, django_assert_num_queries):
+    client = client_for(user)
+    # The token's user and my row: with referrals_count 0 there is no referral to list or count.
+    with django_assert_num_queries(2):
+        response = client.get(PROFILE_URL)
+    body = response.json()
+    assert body["referrals"] == []
+    assert body["referrals_count"] == 0
+    assert len(body["referrals_by_day"]) == 30
+    assert {day["count"] for day in body["referrals_by_day"]} == {0}
+
+
 def test_referrals_pages_cover_everyone_once_newest_first(user, user_api):
     referrals = referrals_make(user, 120)
     seen, url, pages = [], f"{REFERRALS_URL}?limit=50", 0

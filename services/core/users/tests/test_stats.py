@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from users.invite_codes import invite_code_generate
@@ -21,7 +22,8 @@ CSV_URL = "/api/v1/profile/referrals.csv"
 
 
 def _referrals_on(inviter: User, days_ago: list[int], *, prefix: str = "+7997") -> None:
-    """One referral of `inviter` per entry, activated that many days ago (UTC noon; today: now)."""
+    """One referral of `inviter` per entry, activated that many days ago (UTC noon; today: now);
+    the inviter's referrals_count grows with them, as an activation makes it."""
     today = timezone.now().astimezone(UTC).date()
     now = timezone.now()
     users = []
@@ -37,6 +39,7 @@ def _referrals_on(inviter: User, days_ago: list[int], *, prefix: str = "+7997") 
             )
         )
     User.objects.bulk_create(users)
+    User.objects.filter(pk=inviter.pk).update(referrals_count=F("referrals_count") + len(users))
 
 
 def test_thirty_days_oldest_first_today_last_empty_days_as_zero(user, django_assert_num_queries):
