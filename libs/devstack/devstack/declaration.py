@@ -129,9 +129,9 @@ def processes(config: Config) -> dict[str, Process]:
         return [str(ROOT / "services" / service / "bin" / name)]
 
     return {
-        "otp": Process(script("otp", "web"), otp, f"{c.otp_url}/readyz"),
+        "otp-web": Process(script("otp", "web"), otp, f"{c.otp_url}/readyz"),
         # The worker's metrics server starts with it (worker_init): it answers once the settings load.
         "otp-worker": Process(script("otp", "worker"), otp, f"http://127.0.0.1:{c.worker_metrics_port}/metrics"),
-        "core": Process(script("core", "web"), core, f"{c.core_url}{c.core_ready_path}"),
+        "core-web": Process(script("core", "web"), core, f"{c.core_url}{c.core_ready_path}"),
         "core-worker": Process(script("core", "worker"), core, None),
     }

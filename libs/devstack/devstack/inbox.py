@@ -19,7 +19,7 @@ def messages(otp_url: str, phone: str) -> list[dict]:
 
 def code(otp_url: str, phone: str, *, since: float = 0, count: int = 1, timeout: float = 20) -> str:
     """The newest code texted to `phone`, once it has `count` messages requested at or after `since`
-    (a time.time(), less a second for clock rounding). Raises AssertionError after `timeout` seconds."""
+    (a time.time(), less a second for clock rounding). Raises TimeoutError after `timeout` seconds."""
     found: list[dict] = []
 
     def arrived() -> bool:
@@ -27,7 +27,7 @@ def code(otp_url: str, phone: str, *, since: float = 0, count: int = 1, timeout:
         return len(found) >= count
 
     if not wait_until(arrived, timeout, 0.1):
-        raise AssertionError(f"no SMS for {phone} at {otp_url} within {timeout} s (is a worker consuming?)")
+        raise TimeoutError(f"no SMS for {phone} at {otp_url} within {timeout} s (is a worker consuming?)")
     return found[0]["code"]
 
 

@@ -35,7 +35,8 @@ class Stack:
 
     def __init__(self, config: Config, only: Iterable[str] | None = None, *, logs: Path | None = None) -> None:
         self.config = config
-        self.declared: dict[str, Process] = {n: p for n, p in processes(config).items() if only is None or n in only}
+        self.declared: dict[str, Process] = processes(config)
+        self.only = list(only or self.declared)  # what start() starts; the others start when named
         self._own_logs = logs is None  # a temporary directory, removed when the stack stops
         self.logs = logs or Path(tempfile.mkdtemp(prefix="devstack-"))
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -52,7 +53,7 @@ class Stack:
         """Start the named processes (all when none is named) at once, then wait for each to be
         ready. Raises RuntimeError, with the logs' last lines, when one exits or is not ready in time."""
         started = {}
-        for name in names or self.declared:
+        for name in names or self.only:
             with self.log(name).open("a") as output:  # the child keeps its own copy
                 executor = self._executor(name, output, timeout)
                 if isinstance(executor, HTTPExecutor) and executor.pre_start_check():

@@ -84,7 +84,7 @@ def stack(test_database_url):
         )
         for workers, proxies in ((3, 1), (1, 0))
     )
-    with Stack(otp, ["otp", "otp-worker"]), Stack(proxied, ["core"]), Stack(direct, ["core"]):
+    with Stack(otp, ["otp-web", "otp-worker"]), Stack(proxied, ["core-web"]), Stack(direct, ["core-web"]):
         yield otp.otp_url, proxied.core_url, direct.core_url
 
 

@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 @pytest.fixture(scope="module")
 def otp():
     """The OTP web process and worker, sharing this run's Redis under keys no one else uses."""
-    with Stack(stack_config("core", otp_env=FAST_SMS), ["otp", "otp-worker"]) as stack:
+    with Stack(stack_config("core", otp_env=FAST_SMS), ["otp-web", "otp-worker"]) as stack:
         yield stack.config
 
 
@@ -80,7 +80,7 @@ def test_the_core_is_ready_when_the_otp_service_is(client, core_uses_otp):
 def test_with_six_digit_codes_the_web_pages_sign_people_in(client, settings, start_stack):
     """OTP_LENGTH is one setting both services read: the OTP service texts 6-digit codes and the
     sign-in page asks for 6 digits and takes them."""
-    six = start_stack(stack_config("core", otp_env={**FAST_SMS, "OTP_LENGTH": "6"}), "otp", "otp-worker").config
+    six = start_stack(stack_config("core", otp_env={**FAST_SMS, "OTP_LENGTH": "6"}), "otp-web", "otp-worker").config
     settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN, settings.OTP_LENGTH = six.otp_url, six.token, 6
     assert client.post("/login/", {"phone": "+7 999 000-55-66"})["Location"] == "/login/code/"
     code = inbox.code(six.otp_url, "+79990005566")

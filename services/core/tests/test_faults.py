@@ -34,7 +34,9 @@ INVITE_URL = "/api/v1/profile/invite/"
 def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_without_a_restart(
     api, user_api, settings, private_redis, start_stack
 ):
-    otp = start_stack(stack_config("core", redis_url=private_redis.url, otp_env=FAST_SMS), "otp", "otp-worker").config
+    otp = start_stack(
+        stack_config("core", redis_url=private_redis.url, otp_env=FAST_SMS), "otp-web", "otp-worker"
+    ).config
     settings.OTP_SERVICE_URL, settings.OTP_SERVICE_TOKEN = otp.otp_url, otp.token
     # The core's throttle counters on the same Redis, failing open as in production.
     caches = copy.deepcopy(settings.CACHES)
@@ -97,7 +99,7 @@ def test_postgres_lost_is_a_json_503_and_the_core_reconnects_by_itself(test_data
         database = test_database_url(port=proxy.port, application_name=application_name)
         core_env = {"SECRET_KEY": django_settings.SECRET_KEY, "CORE_WEB_WORKERS": "2"}
         config = stack_config("core", database_url=database, core_ready_path="/healthz", core_env=core_env)
-        url = start_stack(config, "core").config.core_url  # no OTP service answers on its otp_port
+        url = start_stack(config, "core-web").config.core_url  # no OTP service answers on its otp_port
         assert api.get(f"{url}{PROFILE_URL}", timeout=10).status_code == 200
         assert pages.get(f"{url}/profile/", timeout=10).status_code == 200
 

@@ -7,6 +7,9 @@ import random
 import uuid
 
 import pytest
+import requests
+from devstack import inbox, wait_until
+from devstack.fixtures import stack_config
 from django.conf import settings
 
 from codes import store
@@ -127,3 +130,44 @@ def unanswered_url():
     yield f"http://127.0.0.1:{port}"
     for sock in (*fillers, listener):
         sock.close()
+
+
+@pytest.fixture
+def otp_stack(start_stack):
+    """otp_stack(redis, *names, **otp_env) → the OTP processes named (web and worker by default) on
+    that private Redis, with the service token "fault-token"."""
+
+    def start(redis, *names: str, **otp_env: str):
+        config = stack_config("otp", redis_url=redis.url, token="fault-token", otp_env=otp_env)
+        return start_stack(config, *(names or ("otp-web", "otp-worker")))
+
+    return start
+
+
+@pytest.fixture
+def redelivering_stack(persistent_redis, otp_stack):
+    """The OTP service and its worker on a Redis that keeps its data across a restart, as compose's
+    does; each SMS falls due 2 s after its request and comes back 4 s after a worker took it without
+    acknowledging. The worker has delivered one SMS already: it consumes."""
+    timings = {"SMS_DELAY_MIN_SECONDS": "2", "SMS_DELAY_MAX_SECONDS": "2"}
+    stack = otp_stack(persistent_redis, **timings, CELERY_VISIBILITY_TIMEOUT="4", CELERY_RESTORE_INTERVAL="1")
+    url, warm_up = stack.config.otp_url, f"+7995{random.randrange(10_000_000):07d}"
+    requests.post(
+        f"{url}/v1/codes/", json={"phone": warm_up}, headers={"Authorization": "Bearer fault-token"}, timeout=5
+    )
+    assert wait_until(lambda: inbox.messages(url, warm_up), 20), "the worker never started consuming"
+    return stack
+
+
+@pytest.fixture
+def run_delivery():
+    """run_delivery(message_id, phone, code="1234") → the delivery task run here, at once: True
+    when it sent the SMS, False when it did not (already sent, or refused)."""
+    from codes.sealing import seal
+    from codes.tasks import deliver_sms
+
+    def run(message_id: str, phone: str, code: str = "1234") -> bool:
+        kwargs = {"message_id": message_id, "phone": phone, "sealed_code": seal(code)}
+        return deliver_sms.apply(kwargs={**kwargs, "requested_at": "2026-01-01T00:00:00+00:00"}).get()
+
+    return run

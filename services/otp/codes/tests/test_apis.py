@@ -164,11 +164,9 @@ def test_inbox_is_off_with_the_console_backend(settings):
     assert APIClient().get("/inbox/").status_code == 404
 
 
-def test_inbox_lists_messages_newest_first_without_a_token(inbox_backend, phone):
-    from codes.tests.test_delivery import _deliver
-
-    _deliver("a-" + phone, phone, "1111")
-    _deliver("b-" + phone, phone, "2222")
+def test_inbox_lists_messages_newest_first_without_a_token(inbox_backend, phone, run_delivery):
+    run_delivery("a-" + phone, phone, "1111")
+    run_delivery("b-" + phone, phone, "2222")
     for query in (f"?phone=%2B{phone[1:]}", f"?phone=+{phone[1:]}"):  # `+` unencoded arrives as a space
         response = APIClient().get("/v1/inbox/" + query)
         assert response.status_code == 200

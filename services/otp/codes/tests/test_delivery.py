@@ -52,19 +52,6 @@ def test_a_hundred_sends_at_once_all_arrive_within_three_seconds(celery_worker, 
     assert not pending, f"{len(pending)} of 100 SMS did not arrive within 3 s"
 
 
-def _deliver(message_id: str, phone: str, code: str) -> bool:
-    from codes.sealing import seal
-
-    return deliver_sms.apply(
-        kwargs={
-            "message_id": message_id,
-            "phone": phone,
-            "sealed_code": seal(code),
-            "requested_at": "2026-01-01T00:00:00+00:00",
-        }
-    ).get()
-
-
 @pytest.mark.worker
 def test_the_sms_arrives_in_the_requested_language(celery_worker, inbox_backend, phone, known_code):
     known_code("8642")
@@ -73,23 +60,23 @@ def test_the_sms_arrives_in_the_requested_language(celery_worker, inbox_backend,
     assert messages and messages[0]["text"] == "Код для входа: 8642"
 
 
-def test_delivery_is_idempotent_by_message_id(inbox_backend, phone):
-    assert _deliver("msg-1-" + phone, phone, "1234") is True
-    assert _deliver("msg-1-" + phone, phone, "1234") is False
+def test_delivery_is_idempotent_by_message_id(inbox_backend, phone, run_delivery):
+    assert run_delivery("msg-1-" + phone, phone, "1234") is True
+    assert run_delivery("msg-1-" + phone, phone, "1234") is False
     assert [m["code"] for m in store.inbox_list(phone=phone)] == ["1234"]
 
 
-def test_inbox_keeps_the_last_ten_messages_newest_first(inbox_backend, phone):
+def test_inbox_keeps_the_last_ten_messages_newest_first(inbox_backend, phone, run_delivery):
     for n in range(12):
-        _deliver(f"msg-{n}-{phone}", phone, f"{n:04d}")
+        run_delivery(f"msg-{n}-{phone}", phone, f"{n:04d}")
     assert [m["code"] for m in store.inbox_list(phone=phone)] == [f"{n:04d}" for n in range(11, 1, -1)]
 
 
-def test_console_backend_logs_one_line_per_sms_and_keeps_no_inbox(settings, phone, caplog):
+def test_console_backend_logs_one_line_per_sms_and_keeps_no_inbox(settings, phone, caplog, run_delivery):
     settings.SMS_BACKEND = "console"
     with caplog.at_level(logging.INFO, logger="sms"):
-        assert _deliver("console-" + phone, phone, "9876") is True
-        assert _deliver("console-" + phone, phone, "9876") is False
+        assert run_delivery("console-" + phone, phone, "9876") is True
+        assert run_delivery("console-" + phone, phone, "9876") is False
     assert [r.getMessage() for r in caplog.records if r.name == "sms"] == [f"SMS to {phone}: Your sign-in code: 9876"]
     assert store.inbox_list(phone=phone) == []
 

@@ -13,8 +13,6 @@ from prometheus_client import REGISTRY
 from werkzeug import Response
 
 from codes import services
-from codes.sealing import seal
-from codes.tasks import deliver_sms
 from codes.tests.test_providers import TWILIO_CREATED, TWILIO_PATH
 
 CODE = "9517"
@@ -23,12 +21,6 @@ FIELDS = {"message_id", "provider", "attempt", "status", "lag_ms"}
 
 def _value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def _deliver(message_id: str, phone: str) -> bool:
-    requested_at = "2026-01-01T00:00:00+00:00"
-    kwargs = {"message_id": message_id, "phone": phone, "sealed_code": seal(CODE), "requested_at": requested_at}
-    return deliver_sms.apply(kwargs=kwargs).get()
 
 
 def _lines(caplog) -> list[dict]:
@@ -47,7 +39,7 @@ def log(caplog):
     return caplog
 
 
-def test_provider_attempts_are_logged_and_counted(providers, httpserver, phone, log):
+def test_provider_attempts_are_logged_and_counted(providers, httpserver, phone, log, run_delivery):
     providers.SMS_PROVIDERS = ["twilio"]
     httpserver.expect_ordered_request(TWILIO_PATH).respond_with_json({"code": 20500}, status=500)
     httpserver.expect_ordered_request(TWILIO_PATH).respond_with_json(TWILIO_CREATED, status=201)
@@ -59,7 +51,7 @@ def test_provider_attempts_are_logged_and_counted(providers, httpserver, phone, 
     }
     message_id = uuid.uuid4().hex
 
-    assert _deliver(message_id, phone) is True
+    assert run_delivery(message_id, phone, CODE) is True
 
     first, second = _lines(log)
     assert set(first) >= FIELDS and set(second) >= FIELDS
@@ -73,12 +65,12 @@ def test_provider_attempts_are_logged_and_counted(providers, httpserver, phone, 
     assert _value("otp_sms_provider_call_seconds_count", provider="twilio") - before["calls"] == 2
 
 
-def test_a_message_no_provider_would_take_is_counted_as_failed(providers, httpserver, phone, log):
+def test_a_message_no_provider_would_take_is_counted_as_failed(providers, httpserver, phone, log, run_delivery):
     httpserver.expect_request(TWILIO_PATH).respond_with_json({"code": 21610}, status=400)
     httpserver.expect_request("/sms/send").respond_with_json({"status": "ERROR", "status_code": 200})
     before = _value("otp_sms_failed_total", reason="providers_exhausted")
 
-    assert _deliver(uuid.uuid4().hex, phone) is False
+    assert run_delivery(uuid.uuid4().hex, phone, CODE) is False
 
     lines = _lines(log)
     assert [(x["provider"], x["status"], x["error_code"], x["next"]) for x in lines] == [
@@ -88,7 +80,7 @@ def test_a_message_no_provider_would_take_is_counted_as_failed(providers, httpse
     assert _value("otp_sms_failed_total", reason="providers_exhausted") - before == 1
 
 
-def test_an_unanswered_call_is_counted_in_doubt(providers, httpserver, phone, log):
+def test_an_unanswered_call_is_counted_in_doubt(providers, httpserver, phone, log, run_delivery):
     providers.SMS_PROVIDERS = ["twilio"]
 
     def slow(request):
@@ -98,7 +90,7 @@ def test_an_unanswered_call_is_counted_in_doubt(providers, httpserver, phone, lo
     httpserver.expect_request(TWILIO_PATH).respond_with_handler(slow)
     before = _value("otp_sms_failed_total", reason="in_doubt")
 
-    assert _deliver(uuid.uuid4().hex, phone) is False
+    assert run_delivery(uuid.uuid4().hex, phone, CODE) is False
 
     (line,) = _lines(log)
     assert line["status"] == "in_doubt" and "Read timed out" in line["reason"]
@@ -106,13 +98,13 @@ def test_an_unanswered_call_is_counted_in_doubt(providers, httpserver, phone, lo
 
 
 @pytest.mark.parametrize("backend", ["console", "inbox"])
-def test_the_development_backends_log_each_attempt_without_the_code(settings, phone, log, backend):
+def test_the_development_backends_log_each_attempt_without_the_code(settings, phone, log, backend, run_delivery):
     settings.SMS_BACKEND = backend
     before = _value("otp_sms_attempts_total", provider=backend, status="skipped")
     message_id = uuid.uuid4().hex
 
-    assert _deliver(message_id, phone) is True
-    assert _deliver(message_id, phone) is False  # redelivered
+    assert run_delivery(message_id, phone, CODE) is True
+    assert run_delivery(message_id, phone, CODE) is False  # redelivered
 
     assert [(x["provider"], x["status"], x["message_id"]) for x in _lines(log)] == [
         (backend, "sent", message_id),

@@ -41,6 +41,13 @@ def _guess(phone: str, code: str) -> str:
     return "ok"
 
 
+def _new_code_then_wrong_guesses(phone: str, known_code, code: str, wrong: int) -> None:
+    known_code(code)
+    services.otp_send(phone=phone)
+    for _ in range(wrong):
+        _guess(phone, "0000")
+
+
 def test_a_new_code_does_not_reset_the_failures(budget, phone, known_code):
     known_code("1111")
     services.otp_send(phone=phone)
@@ -57,32 +64,18 @@ def test_a_new_code_does_not_reset_the_failures(budget, phone, known_code):
 
 
 def test_attempts_left_counts_down_the_phones_budget(budget, phone, known_code):
-    known_code("1111")
-    services.otp_send(phone=phone)
-    for _ in range(5):
-        _guess(phone, "0000")
-    known_code("2222")
-    services.otp_send(phone=phone)
-    for _ in range(3):
-        _guess(phone, "0000")
-    known_code("3333")
-    services.otp_send(phone=phone)
+    _new_code_then_wrong_guesses(phone, known_code, "1111", 5)
+    _new_code_then_wrong_guesses(phone, known_code, "2222", 3)
+    _new_code_then_wrong_guesses(phone, known_code, "3333", 0)
     assert _guess(phone, "0000") == "wrong:1"  # 9 of 10 failures spent
     assert _guess(phone, "0000") == "wrong:0"
     assert _guess(phone, "0000").startswith("locked:")
 
 
 def test_a_successful_sign_in_clears_the_failures(budget, phone, known_code):
-    known_code("1111")
-    services.otp_send(phone=phone)
-    for _ in range(4):
-        _guess(phone, "0000")
-    known_code("2222")
-    services.otp_send(phone=phone)
-    for _ in range(5):
-        _guess(phone, "0000")
-    known_code("3333")
-    services.otp_send(phone=phone)
+    _new_code_then_wrong_guesses(phone, known_code, "1111", 4)
+    _new_code_then_wrong_guesses(phone, known_code, "2222", 5)
+    _new_code_then_wrong_guesses(phone, known_code, "3333", 0)
     assert _guess(phone, "3333") == "ok"  # the 10th guess is the right one
     assert not store.client().exists(_failures_key(budget, phone))
     known_code("4444")

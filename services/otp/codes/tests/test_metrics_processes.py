@@ -8,9 +8,8 @@ import random
 
 import pytest
 import requests
+from devstack import wait_until
 from prometheus_client.parser import text_string_to_metric_families
-
-from codes.tests.processes import free_port, otp_web, private_redis, service_env, start_worker, stop, wait_until
 
 pytestmark = pytest.mark.faults
 TOKEN = {"Authorization": "Bearer fault-token"}
@@ -25,35 +24,29 @@ def _samples(url: str) -> dict[tuple[str, tuple], float]:
     }
 
 
-def test_web_processes_add_up_and_the_worker_serves_delivery_metrics():
-    with private_redis() as redis:
-        metrics_port = free_port()
-        env = service_env(redis.url, OTP_WEB_WORKERS="2", OTP_WORKER_METRICS_BIND=f"127.0.0.1:{metrics_port}")
-        with otp_web(env) as url:
-            worker = start_worker(env)
-            try:
-                phones = [f"+7995{n:07d}" for n in random.sample(range(10_000_000), 6)]
-                for phone in phones:
-                    sent = requests.post(f"{url}/v1/codes/", json={"phone": phone}, headers=TOKEN, timeout=5)
-                    assert sent.status_code == 202
-                for _ in range(4):  # whichever process answers, the totals are the same
-                    web = _samples(f"{url}/metrics")
-                    assert web[("otp_codes_sent_total", ())] == 6
-                    key = ("method", "POST"), ("status", "202"), ("view", "codes-send")
-                    assert web[("django_http_responses_total_by_status_view_method_total", key)] == 6
+def test_web_processes_add_up_and_the_worker_serves_delivery_metrics(private_redis, otp_stack):
+    stack = otp_stack(private_redis, OTP_WEB_WORKERS="2")  # the worker's metrics: OTP_WORKER_METRICS_BIND
+    url, metrics_port = stack.config.otp_url, stack.config.worker_metrics_port
+    phones = [f"+7995{n:07d}" for n in random.sample(range(10_000_000), 6)]
+    for phone in phones:
+        sent = requests.post(f"{url}/v1/codes/", json={"phone": phone}, headers=TOKEN, timeout=5)
+        assert sent.status_code == 202
+    for _ in range(4):  # whichever process answers, the totals are the same
+        web = _samples(f"{url}/metrics")
+        assert web[("otp_codes_sent_total", ())] == 6
+        key = ("method", "POST"), ("status", "202"), ("view", "codes-send")
+        assert web[("django_http_responses_total_by_status_view_method_total", key)] == 6
 
-                worker_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    worker_url = f"http://127.0.0.1:{metrics_port}/metrics"
 
-                def delivered() -> bool:
-                    try:
-                        samples = _samples(worker_url)
-                    except requests.RequestException:
-                        return False
-                    return samples.get(("otp_sms_delivered_total", (("backend", "inbox"),))) == 6
+    def delivered() -> bool:
+        try:
+            samples = _samples(worker_url)
+        except requests.RequestException:
+            return False
+        return samples.get(("otp_sms_delivered_total", (("backend", "inbox"),))) == 6
 
-                assert wait_until(delivered, 20, interval=0.25), "the worker's metrics never showed 6 deliveries"
-                samples = _samples(worker_url)
-                assert samples[("otp_sms_delivery_lag_seconds_count", ())] == 6
-                assert samples[("otp_sms_delivery_lag_seconds_bucket", (("le", "0.5"),))] == 0  # the 1-2 s countdown
-            finally:
-                stop([worker])
+    assert wait_until(delivered, 20, interval=0.25), "the worker's metrics never showed 6 deliveries"
+    samples = _samples(worker_url)
+    assert samples[("otp_sms_delivery_lag_seconds_count", ())] == 6
+    assert samples[("otp_sms_delivery_lag_seconds_bucket", (("le", "0.5"),))] == 0  # the 1-2 s countdown

@@ -5,7 +5,7 @@ Celery alone may not carry on: on the lost connection kombu closes the channel a
 message back (`restore_unacked`) through a connection it has already let go of: AttributeError
 ("'NoneType' object has no attribute 'hostname'"), which Celery treats as an "Unrecoverable error".
 Then bin/worker exits non-zero and the orchestrator starts it again (compose's
-`restart: unless-stopped`; here RestartedWorker plays that part); the held message is still in Redis
+`restart: unless-stopped`; here Stack.revive plays that part); the held message is still in Redis
 (late acks, append-only file) and comes back after the visibility timeout."""
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import time
 
 import pytest
 import requests
-
-from codes.tests.processes import RestartedWorker, otp_web, private_redis, service_env, wait_until
+from devstack import inbox, wait_until
 
 pytestmark = pytest.mark.faults
 TOKEN = {"Authorization": "Bearer fault-token"}
@@ -27,47 +26,34 @@ def _phone() -> str:
 
 
 def _messages(url: str, phone: str) -> int:
-    return len(requests.get(f"{url}/v1/inbox/", params={"phone": phone}, timeout=5).json()["messages"])
+    return len(inbox.messages(url, phone))
 
 
 def _send(url: str, phone: str) -> None:
     assert requests.post(f"{url}/v1/codes/", json={"phone": phone}, headers=TOKEN, timeout=5).status_code == 202
 
 
-def test_every_sms_arrives_once_after_redis_drops_while_the_worker_holds_a_countdown():
-    with private_redis(appendonly=True) as redis:
-        env = service_env(
-            redis.url,
-            SMS_DELAY_MIN_SECONDS="2",
-            SMS_DELAY_MAX_SECONDS="2",
-            CELERY_VISIBILITY_TIMEOUT="4",
-            CELERY_RESTORE_INTERVAL="1",
-        )
-        with otp_web(env) as url:
-            worker = RestartedWorker(env)
-            try:
-                warm_up = _phone()
-                _send(url, warm_up)
-                assert wait_until(lambda: _messages(url, warm_up) == 1, 20), "the worker never started consuming"
+def test_every_sms_arrives_once_after_redis_drops_while_the_worker_holds_a_countdown(
+    redelivering_stack, persistent_redis
+):
+    stack, redis = redelivering_stack, persistent_redis
+    url = stack.config.otp_url
+    held = _phone()
+    _send(url, held)
+    time.sleep(0.5)  # the worker has it now, waiting for its countdown
+    redis.stop()
+    time.sleep(1)
+    redis.start()
 
-                held = _phone()
-                _send(url, held)
-                time.sleep(0.5)  # the worker has it now, waiting for its countdown
-                redis.stop()
-                time.sleep(1)
-                redis.start()
+    after = _phone()
+    _send(url, after)
 
-                after = _phone()
-                _send(url, after)
+    def delivered() -> bool:
+        stack.revive("otp-worker")
+        return _messages(url, held) >= 1 and _messages(url, after) >= 1
 
-                def delivered() -> bool:
-                    worker.check()
-                    return _messages(url, held) >= 1 and _messages(url, after) >= 1
-
-                assert wait_until(delivered, 30, interval=0.25), "an SMS was lost in the outage"
-                time.sleep(6)  # past another visibility timeout: a redelivered message would show now
-                worker.check()
-                assert (_messages(url, held), _messages(url, after)) == (1, 1)
-                assert all(status != 0 for status in worker.exits), "a stopped worker must exit non-zero"
-            finally:
-                worker.stop()
+    assert wait_until(delivered, 30, interval=0.25), "an SMS was lost in the outage"
+    time.sleep(6)  # past another visibility timeout: a redelivered message would show now
+    stack.revive("otp-worker")
+    assert (_messages(url, held), _messages(url, after)) == (1, 1)
+    assert all(status != 0 for status in stack.exits), "a stopped worker must exit non-zero"
