@@ -44,6 +44,7 @@ import gevent
 import gevent.event
 import gevent.pool
 import requests
+from devstack import inbox
 from locust import FastHttpUser, constant, constant_throughput, events, tag, task
 from locust.exception import StopUser
 
@@ -99,16 +100,9 @@ def sign_in(core_url: str, phone: str) -> dict:
     client = client_headers()
     response = requests.post(f"{core_url}/api/v1/auth/code/", json={"phone": phone}, headers=client, timeout=10)
     response.raise_for_status()
-    deadline = time.monotonic() + SMS_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        messages = requests.get(inbox_url(phone), timeout=10).json()["messages"]
-        if messages:
-            break
-    else:
-        raise RuntimeError(f"no SMS for {phone} in the inbox at {OTP_URL} within {SMS_WAIT_SECONDS} s")
+    code = inbox.code(OTP_URL, phone, timeout=SMS_WAIT_SECONDS)
     response = requests.post(
-        f"{core_url}/api/v1/auth/token/", json={"phone": phone, "code": messages[0]["code"]}, headers=client, timeout=10
+        f"{core_url}/api/v1/auth/token/", json={"phone": phone, "code": code}, headers=client, timeout=10
     )
     response.raise_for_status()
     return response.json()
@@ -125,13 +119,7 @@ def codes_by_phone(phones: list[str], *, messages: int) -> dict[str, str]:
         requests.post(url, json={"phone": phone}, headers=bearer(token), timeout=10).raise_for_status()
 
     def read(phone: str) -> str:
-        deadline = time.monotonic() + SMS_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            found = requests.get(inbox_url(phone), timeout=10).json()["messages"]
-            if len(found) >= messages:
-                return found[0]["code"]
-            gevent.sleep(0.5)
-        raise RuntimeError(f"no SMS for {phone} in the inbox at {OTP_URL} within {SMS_WAIT_SECONDS} s")
+        return inbox.code(OTP_URL, phone, count=messages, timeout=SMS_WAIT_SECONDS)
 
     pool.map(send, phones)
     gevent.sleep(2.0)  # the SMS is delayed 1–2 s
@@ -175,7 +163,7 @@ def sign_in_setup_users(environment, **_kwargs):
             setup["profile_token"] = token
         if "SignInUser" in names:
             signin_codes.extend(existing_users_with_codes(environment.host, int(os.environ["BENCH_SIGNIN_COUNT"])))
-    except (requests.RequestException, RuntimeError, KeyError) as exc:
+    except (requests.RequestException, RuntimeError, TimeoutError, KeyError) as exc:
         logger.error("set-up failed: %s", exc)
         environment.process_exit_code = 2
         gevent.spawn_later(0.1, environment.runner.quit)
