@@ -255,7 +255,6 @@ def main() -> int:
 
     (OUT / "logs").mkdir(parents=True, exist_ok=True)
     stack = Stack(logs=OUT / "logs")
-    stack.check_servers()
     # Ctrl-C and SIGTERM both end in the clean-up below, even if the caller started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -305,7 +304,6 @@ def main() -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         stack.stop()
-        stack.clean_redis()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     results["memory"] = memory

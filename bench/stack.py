@@ -9,30 +9,24 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg2
 import redis
 from devstack import Config
 from devstack import Stack as DeclaredStack
 from devstack.declaration import ROOT
-from devstack.servers import postgres_answers, redis_answers
 
 BENCH_DB = "referrals_bench"
 # The bin/ scripts' tuning knobs: their defaults hold unless the environment sets them.
 TUNING = ("CORE_WEB_WORKERS", "CORE_WEB_THREADS", "OTP_WEB_WORKERS", "OTP_WEB_THREADS", "OTP_WORKER_CONCURRENCY")
 # Production refuses the dev inbox the load client reads codes from; with DEBUG off, real secrets and
-# plain-HTTP cookies the settings are production's but for HSTS (no TLS proxy on loopback).
+# plain-HTTP cookies (no TLS proxy on loopback) the settings are production's but for HSTS.
 PRODUCTION_LIKE = {
-    "APP_ENV": "development",
-    "DEBUG": "false",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "ACCESS_LOG": "-",
+    **{"APP_ENV": "development", "DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost", "ACCESS_LOG": "-"},
     "SECURE_COOKIES": "false",
-    # The load client sends each sign-in from its own made-up address (BENCH_FORWARDED_FOR).
-    "TRUSTED_PROXY_COUNT": "1",
-    "THROTTLE_AUTH_PER_IP": "1000000/min",
-    "THROTTLE_INVITE_PER_USER": "1000000/min",
+    "TRUSTED_PROXY_COUNT": "1",  # each sign-in comes from its own made-up address (BENCH_FORWARDED_FOR)
+    **{"THROTTLE_AUTH_PER_IP": "1000000/min", "THROTTLE_INVITE_PER_USER": "1000000/min"},
     # The sign-in scenario's users were signed in once at set-up: their second code may follow.
     "OTP_RESEND_COOLDOWN_SECONDS": "1",
     # The load client's phones are consecutive (one number block): the SMS-pumping guard would stop
@@ -42,51 +36,37 @@ PRODUCTION_LIKE = {
 }
 
 
-def server_url(url: str) -> str:
-    """The URL without a path: REDIS_URL must not carry a DB index (each service appends its own)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+def server_url(variable: str, default: str) -> str:
+    """The server of the environment's URL, without a path (each service appends its own DB)."""
+    parts = urlsplit(os.environ.get(variable, default))
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class Stack(DeclaredStack):
-    """The OTP web service, its worker and the core web service (the bench sends no webhooks), on
-    Redis DB indexes no default of the product uses, under a per-run prefix. As under compose, the
-    OTP service logs no line per call."""
+    """The OTP web service, its worker and the core web service (the bench sends no webhooks) on Redis
+    DBs no default of the product uses, under a per-run prefix; the OTP service logs no line per call,
+    as under compose."""
 
     def __init__(self, logs: Path) -> None:
         token = secrets.token_urlsafe
         config = Config(
-            redis_url=server_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")),
-            database_url=f"{server_url(os.environ.get('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432'))}/{BENCH_DB}",
-            prefix=f"bench-{secrets.token_hex(4)}:",
-            token=token(32),
-            **{"otp_db": 12, "celery_db": 13, "core_db": 14, "core_broker_db": 15},
+            redis_url=server_url("REDIS_URL", "redis://127.0.0.1:6379"),
+            database_url=f"{server_url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432')}/{BENCH_DB}",
+            **{"prefix": f"bench-{secrets.token_hex(4)}:", "token": token(32)},
             env={**PRODUCTION_LIKE, "OTP_SECRET": token(32)},
+            **{"otp_db": 12, "celery_db": 13, "core_db": 14, "core_broker_db": 15},
             otp_env={"SECRET_KEY": token(50), "ACCESS_LOG": "off"},
             core_env={"SECRET_KEY": token(50)},
         )
         super().__init__(config, ["otp-web", "otp-worker", "core-web"], logs=logs)
         self.core_url, self.otp_url, self.redis_url = config.core_url, config.otp_url, config.redis_url
-        self.service_token = config.token
-
-    @property
-    def processes(self) -> dict:  # name → executor, for the profiler
-        return self.executors
-
-    def check_servers(self) -> None:
-        if not redis_answers(self.redis_url):
-            raise SystemExit(f"bench: no Redis at {self.redis_url}; start it or set REDIS_URL")
-        if not postgres_answers(self.config.database_url):
-            raise SystemExit(f"bench: no PostgreSQL at {self.config.database_url}; start it or set DATABASE_URL")
+        self.service_token, self.processes, self.pids_by_name = config.token, self.executors, self.pids
 
     def tuning(self) -> dict[str, str]:
         """The values in effect: the environment's, else the default written in the bin/ script."""
         scripts = "".join(path.read_text() for path in ROOT.glob("services/*/bin/*"))
-        found = {}
-        for name in TUNING:
-            default = re.search(rf"\$\{{{name}:-([^}}]*)\}}", scripts)
-            found[name] = os.environ.get(name, default.group(1) if default else "?")
-        return found
+        defaults = {name: re.search(rf"\$\{{{name}:-([^}}]*)\}}", scripts) for name in TUNING}
+        return {name: os.environ.get(name, found.group(1) if found else "?") for name, found in defaults.items()}
 
     def reset_database(self) -> None:
         connection = psycopg2.connect(self.config.database_url.replace(f"/{BENCH_DB}", "/postgres"))
@@ -97,18 +77,10 @@ class Stack(DeclaredStack):
             cursor.execute(f"CREATE DATABASE {BENCH_DB}")
         connection.close()
 
-    pids_by_name = DeclaredStack.pids
-
     def run_core_command(self, *args: str) -> str:
-        env = {**os.environ, **self.declared["core-web"].env}
-        python = str(Path(sys.executable).parent / "python")
+        command, env = [sys.executable, "manage.py", *args], {**os.environ, **self.declared["core-web"].env}
         result = subprocess.run(
-            [python, "manage.py", *args],
-            cwd=ROOT / "services/core",
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            command, cwd=ROOT / "services/core", env=env, capture_output=True, text=True, timeout=300
         )
         if result.returncode != 0:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
@@ -119,6 +91,3 @@ class Stack(DeclaredStack):
         client = redis.Redis.from_url(f"{self.redis_url}/{self.config.celery_db}")
         celery = f"{self.config.prefix}celery:"
         return int(client.llen(f"{celery}celery")) + int(client.hlen(f"{celery}unacked"))
-
-    def clean_redis(self) -> None:  # stop() has forgotten the keys already; once more is harmless
-        self.config.forget_keys()

@@ -16,37 +16,14 @@ import signal
 import subprocess
 import sys
 from contextlib import ExitStack
-from urllib.parse import urlsplit
 
 import requests
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+from devstack import servers
 from devstack.declaration import ROOT, Config, processes
-from devstack.servers import PrivatePostgres, PrivateRedis, postgres_answers, redis_answers
 from devstack.stack import Stack
-
-
-def say(message: str) -> None:
-    print(f"devstack: {message}", file=sys.stderr, flush=True)
-
-
-def servers(exit_stack: ExitStack, *, postgres: bool) -> None:
-    """Export REDIS_URL (and DATABASE_URL) of servers that answer, starting private ones if needed."""
-    os.environ["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
-    if not redis_answers(os.environ["REDIS_URL"]):
-        redis = PrivateRedis()
-        redis.start()
-        exit_stack.callback(redis.remove)
-        os.environ["REDIS_URL"] = redis.url
-        say(f"started a private Redis at {redis.url}")
-    if postgres:
-        url = os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/referrals")
-        if not postgres_answers(url):
-            database = PrivatePostgres(urlsplit(url).path.lstrip("/") or "referrals").start()
-            exit_stack.callback(database.remove)
-            os.environ["DATABASE_URL"] = database.url
-            say(f"started a private PostgreSQL at {database.url}")
 
 
 def command(argv: list[str]) -> int:
@@ -71,18 +48,17 @@ def main() -> int:
     given = sys.argv[1:]
     split = given.index("--") if "--" in given else len(given)
     args, argv = parser.parse_args(given[:split]), given[split + 1 :]
+    urls = [os.environ.get("CORE_URL", "http://127.0.0.1:8000"), os.environ.get("OTP_URL", "http://127.0.0.1:8001")]
+    if args.what == "stack" and all(ready(url) for url in urls):
+        print(f"devstack: using the stack already running at {' and '.join(urls)}", file=sys.stderr)
+        return command(argv)
     with ExitStack() as exit_stack:
-        if args.what == "servers":
-            servers(exit_stack, postgres=args.postgres)
-            return command(argv)
-        urls = [os.environ.get("CORE_URL", "http://127.0.0.1:8000"), os.environ.get("OTP_URL", "http://127.0.0.1:8001")]
-        if args.what == "stack" and all(ready(url) for url in urls):
-            say(f"using the stack already running at {' and '.join(urls)}")
-            return command(argv)
-        servers(exit_stack, postgres=False)
+        servers.ensure(exit_stack, postgres=args.postgres)
         config = Config.from_environment()
+        if args.what == "servers":
+            return command(argv)
         if args.what == "stack":
-            say(f"starting the stack (logs: {ROOT / 'var/log/stack'})")
+            print(f"devstack: starting the stack (logs: {ROOT / 'var/log/stack'})", file=sys.stderr)
             exit_stack.enter_context(Stack(config, logs=ROOT / "var/log/stack"))
             os.environ.update(CORE_URL=config.core_url, OTP_URL=config.otp_url)
             return command(argv)

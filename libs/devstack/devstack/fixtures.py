@@ -1,13 +1,13 @@
-"""pytest fixtures over the declaration, shared by both services' tests (`-p devstack.fixtures` in
-their addopts): private Redis servers and stacks started for one test, stopped after it."""
+"""pytest fixtures over the declaration for both services' tests (`-p devstack.fixtures` in their
+addopts): private Redis servers, and stacks started for one test and stopped after it."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 
@@ -28,32 +28,29 @@ def stack_config(owner: str, **fields: Any) -> Config:
     return Config(**{**defaults, **fields, "env": {**env, **fields.get("env", {})}})
 
 
-class StartStack(Protocol):
-    def __call__(self, config: Config, *names: str) -> Stack: ...
+def _redis(appendonly: bool) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(appendonly=appendonly)
+    server.start()
+    yield server
+    server.remove()
 
 
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    """A throwaway redis-server for one test (its `url`; `stop()` / `start()` it on the same port)."""
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.remove()
+    """A throwaway redis-server for one test (`url`; `stop()` and `start()` it on the same port)."""
+    yield from _redis(appendonly=False)
 
 
 @pytest.fixture
 def persistent_redis() -> Iterator[PrivateRedis]:
     """As private_redis, with an append-only file: its data survives a restart, as compose's does."""
-    server = PrivateRedis(appendonly=True)
-    server.start()
-    yield server
-    server.remove()
+    yield from _redis(appendonly=True)
 
 
 @pytest.fixture
-def start_stack(tmp_path: Path) -> Iterator[StartStack]:
-    """start_stack(config, *names) → those processes (all when none named) started and ready; each
-    stack is stopped after the test, its Redis keys forgotten. Logs: <tmp_path>/stack-<n>/."""
+def start_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """start_stack(config, *names) → those processes (the four when none is named) started and
+    ready; stopped after the test, their Redis keys forgotten. Logs: <tmp_path>/stack-<n>/."""
     stacks: list[Stack] = []
 
     def start(config: Config, *names: str) -> Stack:

@@ -1,5 +1,5 @@
-"""The one reader of the OTP service's dev SMS inbox (GET /v1/inbox/?phone=, SMS_BACKEND=inbox;
-services/otp/codes/apis.py): its messages are newest first."""
+"""The one reader of the OTP service's dev SMS inbox (GET /v1/inbox/?phone=, on with SMS_BACKEND=inbox;
+services/otp/codes/apis.py), whose messages are newest first."""
 
 from __future__ import annotations
 
@@ -18,20 +18,15 @@ def messages(otp_url: str, phone: str) -> list[dict]:
 
 
 def code(otp_url: str, phone: str, *, since: float = 0, count: int = 1, timeout: float = 20) -> str:
-    """The newest code texted to `phone`, once it has `count` messages requested at or after `since`
+    """The newest code texted to `phone` once it has `count` messages requested at or after `since`
     (a time.time(), less a second for clock rounding). Raises TimeoutError after `timeout` seconds."""
     found: list[dict] = []
 
     def arrived() -> bool:
-        found[:] = [m for m in messages(otp_url, phone) if _requested(m) >= since - 1]
+        stamp = lambda m: datetime.fromisoformat(m.get("requested_at") or m["sent_at"]).timestamp()  # noqa: E731
+        found[:] = [m for m in messages(otp_url, phone) if stamp(m) >= since - 1]
         return len(found) >= count
 
     if not wait_until(arrived, timeout, 0.1):
         raise TimeoutError(f"no SMS for {phone} at {otp_url} within {timeout} s (is a worker consuming?)")
     return found[0]["code"]
-
-
-def _requested(message: dict) -> float:
-    return datetime.fromisoformat(
-        (message.get("requested_at") or message["sent_at"]).replace("Z", "+00:00")
-    ).timestamp()

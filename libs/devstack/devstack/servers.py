@@ -1,5 +1,5 @@
 """Redis and PostgreSQL for a development run: the ones at REDIS_URL / DATABASE_URL when they answer,
-otherwise private throwaway servers from the installed binaries on free ports (mirakuru executors)."""
+else private throwaway servers from the installed binaries on free ports (mirakuru executors)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,23 +24,6 @@ from pytest_redis.executor import RedisExecutor
 from devstack.declaration import free_port
 
 
-def redis_answers(url: str) -> bool:
-    try:
-        with redis.Redis.from_url(url, socket_timeout=1) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
-def postgres_answers(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        psycopg2.connect(url.replace(parts.path, "/postgres", 1) if parts.path else url, connect_timeout=2).close()
-        return True
-    except psycopg2.OperationalError:
-        return False
-
-
 def _binary(name: str, hint: str) -> str:
     found = shutil.which(name) or max(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), default=None)
     if not found:
@@ -47,22 +32,15 @@ def _binary(name: str, hint: str) -> str:
 
 
 class PrivateRedis(RedisExecutor):
-    """redis-server on a free port with its data in a temporary directory; `stop()` and `start()`
-    keep the port. With `appendonly` its data survives a restart, as compose's Redis volume does."""
+    """redis-server on a free port, its data in a temporary directory; `stop()` and `start()` keep the
+    port. With `appendonly` the data survives a restart, as on compose's Redis volume."""
 
     def __init__(self, *, appendonly: bool = False) -> None:
-        self.datadir = Path(tempfile.mkdtemp(prefix="devstack-redis-"))
-        self.url = f"redis://127.0.0.1:{(port := free_port())}"
-        super().__init__(
-            _binary("redis-server", "apt-get install redis-server (or set REDIS_URL)"),
-            databases=16,
-            redis_timeout=30,
-            loglevel="warning",
-            host="127.0.0.1",
-            port=port,
-            datadir=self.datadir,
-            appendonly="yes" if appendonly else "no",
-        )
+        self.datadir, port = Path(tempfile.mkdtemp(prefix="devstack-redis-")), free_port()
+        self.url = f"redis://127.0.0.1:{port}"
+        server = _binary("redis-server", "apt-get install redis-server (or set REDIS_URL)")
+        aof = "yes" if appendonly else "no"
+        super().__init__(server, 16, 30, "warning", "127.0.0.1", port, datadir=self.datadir, appendonly=aof)
 
     def remove(self) -> None:
         self.stop()
@@ -70,34 +48,23 @@ class PrivateRedis(RedisExecutor):
 
 
 class PrivatePostgres(TCPExecutor):
-    """A throwaway cluster (initdb, then `postgres` in the foreground) on a free port, trusting local
-    connections, with database `dbname`. initdb refuses to run as root: then both run as the
-    postgres user. Stopped with SIGINT (PostgreSQL's fast shutdown)."""
+    """A throwaway cluster trusting local connections, with database `dbname`: initdb, then `postgres`
+    in the foreground, stopped with SIGINT (fast shutdown). initdb refuses root: then both run as the
+    postgres user."""
 
     def __init__(self, dbname: str) -> None:
-        self.base = tempfile.mkdtemp(prefix="devstack-pg-")
+        self.base, self.dbname, port = tempfile.mkdtemp(prefix="devstack-pg-"), dbname, free_port()
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if as_user:
             shutil.chown(self.base, user="postgres")
-        hint = "apt-get install postgresql (or set DATABASE_URL)"
-        bindir = os.path.dirname(_binary("initdb", hint))
-        data = f"{self.base}/data"
-        initdb = [*as_user, f"{bindir}/initdb", "-D", data, "-U", "postgres", "-A", "trust"]
+        bindir = os.path.dirname(_binary("initdb", "apt-get install postgresql (or set DATABASE_URL)"))
+        initdb = [*as_user, f"{bindir}/initdb", "-D", f"{self.base}/data", "-U", "postgres", "-A", "trust"]
         subprocess.run(initdb, check=True, capture_output=True)
-        self.dbname, port = dbname, free_port()
         self.url = f"postgres://postgres@127.0.0.1:{port}/{dbname}"
         options = ["-p", str(port), "-k", self.base, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
         log = open(f"{self.base}/postgres.log", "w")  # noqa: SIM115 - the server keeps it
-        command = [*as_user, f"{bindir}/postgres", "-D", data, *options]
-        super().__init__(
-            command,
-            host="127.0.0.1",
-            port=port,
-            timeout=60,
-            stop_signal=signal.SIGINT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        command = [*as_user, f"{bindir}/postgres", "-D", f"{self.base}/data", *options]
+        super().__init__(command, "127.0.0.1", port, timeout=60, stop_signal=signal.SIGINT, stdout=log, stderr=-2)
 
     def start(self) -> PrivatePostgres:
         super().start()
@@ -111,3 +78,33 @@ class PrivatePostgres(TCPExecutor):
         with contextlib.suppress(ExecutorError):  # runuser may report the signal as its status
             self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def answers(url: str) -> bool:
+    """Whether the Redis or PostgreSQL server of `url` answers (PostgreSQL: its `postgres` database)."""
+    try:
+        if url.startswith("redis"):
+            with redis.Redis.from_url(url, socket_timeout=1) as client:
+                return bool(client.ping())
+        psycopg2.connect(url.replace(urlsplit(url).path, "/postgres", 1), connect_timeout=2).close()
+        return True
+    except (redis.RedisError, psycopg2.OperationalError):
+        return False
+
+
+def ensure(exit_stack: ExitStack, *, postgres: bool) -> None:
+    """Export REDIS_URL (and DATABASE_URL) of servers that answer, starting private ones if needed."""
+    os.environ["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
+    if not answers(os.environ["REDIS_URL"]):
+        server = PrivateRedis()
+        server.start()
+        exit_stack.callback(server.remove)
+        os.environ["REDIS_URL"] = server.url
+        print(f"devstack: started a private Redis at {server.url}", file=sys.stderr)
+    if postgres and not answers(
+        url := os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1/referrals")
+    ):
+        database = PrivatePostgres(urlsplit(url).path.lstrip("/") or "referrals").start()
+        exit_stack.callback(database.remove)
+        os.environ["DATABASE_URL"] = database.url
+        print(f"devstack: started a private PostgreSQL at {database.url}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""Start the declared processes with mirakuru and wait until each answers its readiness URL; stop,
-kill or restart one of them (the fault tests do); stop them all and forget the stack's Redis keys."""
+"""Start declared processes with mirakuru and wait until each answers its readiness URL; stop, kill
+or start one again (the fault tests do); stop them all and forget the stack's Redis keys."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import IO, Any
 from mirakuru import HTTPExecutor, SimpleExecutor
 from mirakuru.exceptions import AlreadyRunning, ExecutorError
 
-from devstack.declaration import Config, Process, processes
+from devstack.declaration import Config, processes
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05) -> bool:
@@ -30,18 +30,17 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
 
 
 class Stack:
-    """The processes `only` names (all four by default) of `config`'s stack, each logging to
-    `logs/<name>.log`. A context manager: started on entry, stopped on exit."""
+    """`config`'s processes: start() starts those `only` names (all four by default), the others
+    when named. Each logs to `logs/<name>.log` (by default a temporary directory, removed at the
+    end). A context manager: started on entry, stopped on exit."""
 
     def __init__(self, config: Config, only: Iterable[str] | None = None, *, logs: Path | None = None) -> None:
-        self.config = config
-        self.declared: dict[str, Process] = processes(config)
-        self.only = list(only or self.declared)  # what start() starts; the others start when named
-        self._own_logs = logs is None  # a temporary directory, removed when the stack stops
+        self.config, self.declared = config, processes(config)
+        self.only, self._own_logs = list(only or self.declared), logs is None
         self.logs = logs or Path(tempfile.mkdtemp(prefix="devstack-"))
         self.logs.mkdir(parents=True, exist_ok=True)
         self.executors: dict[str, SimpleExecutor] = {}
-        self.exits: list[int] = []  # the status of every process that ended by itself (see `revive`)
+        self.exits: list[int] = []  # the status of each process that ended by itself (see revive)
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -50,17 +49,16 @@ class Stack:
         self.stop()
 
     def start(self, *names: str, timeout: float = 60) -> Stack:
-        """Start the named processes (all when none is named) at once, then wait for each to be
-        ready. Raises RuntimeError, with the logs' last lines, when one exits or is not ready in time."""
-        started = {}
+        """Launch the processes at once (their start-ups, mostly imports, overlap), then wait for each.
+        Raises RuntimeError with the logs' last lines when one exits or is not ready in time."""
         for name in names or self.only:
-            with self.log(name).open("a") as output:  # the child keeps its own copy
-                executor = self._executor(name, output, timeout)
+            with self.log(name).open("a") as log:  # the child keeps its own copy
+                executor = self.executors[name] = self._executor(name, log, timeout)
                 if isinstance(executor, HTTPExecutor) and executor.pre_start_check():
                     raise AlreadyRunning(executor)  # another server on its port would pass for it
-                SimpleExecutor.start(executor)  # launch only: their start-ups (mostly imports) overlap
-            started[name] = self.executors[name] = executor
-        for name, executor in started.items():
+                SimpleExecutor.start(executor)
+        for name in names or self.only:
+            executor = self.executors[name]
             try:
                 if isinstance(executor, HTTPExecutor):
                     executor.wait_for(executor.check_subprocess)
@@ -71,11 +69,10 @@ class Stack:
         return self
 
     def stop(self, *names: str, sig: int = signal.SIGTERM) -> None:
-        """Stop the named processes (all when none is named): `sig` to each group, SIGKILL after
-        their timeout; every child they left is killed too (mirakuru marks them)."""
+        """`sig` to each named process group (all when none is named), SIGKILL after the timeout;
+        mirakuru finds and kills the children they left too."""
         for name in names or list(self.executors):
-            executor = self.executors.pop(name, None)
-            if executor is not None:
+            if executor := self.executors.pop(name, None):
                 with contextlib.suppress(ExecutorError):  # one that ended by itself reports its status
                     executor.stop(stop_signal=sig)
         if not names and self.config.prefix:
@@ -83,13 +80,9 @@ class Stack:
         if not names and self._own_logs:
             shutil.rmtree(self.logs, ignore_errors=True)
 
-    def restart(self, name: str) -> None:
-        self.stop(name)
-        self.start(name)
-
     def revive(self, name: str) -> None:
         """A restart policy like compose's `restart: unless-stopped`: start `name` again if it has
-        exited, remembering its exit status in `exits`."""
+        exited, keeping its exit status in `exits`."""
         process = self.executors[name].process
         if process is not None and process.poll() is not None:
             self.exits.append(process.returncode)
@@ -108,10 +101,9 @@ class Stack:
             for path in sorted(self.logs.glob("*.log"))
         )
 
-    def _executor(self, name: str, output: IO[Any], timeout: float) -> SimpleExecutor:
-        process = self.declared[name]
-        options: dict[str, Any] = {"envvars": process.env, "stdin": subprocess.DEVNULL, "timeout": timeout}
-        options |= {"stdout": output, "stderr": subprocess.STDOUT}
+    def _executor(self, name: str, log: IO[Any], timeout: float) -> SimpleExecutor:
+        process, output = self.declared[name], {"stdout": log, "stderr": subprocess.STDOUT}
+        options: dict[str, Any] = {"envvars": process.env, "stdin": subprocess.DEVNULL, "timeout": timeout, **output}
         if process.ready_url is None:
             return SimpleExecutor(process.command, **options)
         return HTTPExecutor(process.command, process.ready_url, method="GET", **options)
