@@ -1,12 +1,15 @@
 """Start-up rules both services' settings share: APP_ENV, secrets that have no default outside
-development, and a production that refuses DEBUG and wildcard hosts."""
+development, a production that refuses DEBUG and wildcard hosts, and how their Celery runs."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from svckit import phones
+from svckit.broker import broker_transport
 
 _env = environ.Env()
 
@@ -68,4 +71,45 @@ def logging_config(*, level: str) -> dict:
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"django.request": {"level": "ERROR"}},
+    }
+
+
+def celery_settings(
+    *, broker_url: str, visibility_timeout: int, publish_max_retries: int, restore_interval: int | None = None
+) -> dict[str, Any]:
+    """The CELERY_* settings (Celery's Django namespace) of a service's worker and its publishers.
+
+    Both services run Celery alike: JSON only, no results, acks_late with a killed worker's task
+    handed out again, Redis sockets that give up in seconds, CELERY_KEY_PREFIX on every broker key
+    and svckit.broker's transport. What differs is given: `visibility_timeout` (seconds before an
+    unacknowledged message is handed out again: longer than any countdown the service uses),
+    `restore_interval` (seconds between kombu's sweeps for abandoned messages; None: kombu's own,
+    about 100 s) and `publish_max_retries` (further tries of a publish that hits a broken broker
+    connection, 0.2 s apart: each one costs the caller's request that long).
+    Returns {setting name: value}, for the settings module's globals()."""
+    options: dict[str, Any] = {
+        "visibility_timeout": visibility_timeout,
+        "global_keyprefix": _env.str("CELERY_KEY_PREFIX", default=""),
+        "socket_timeout": 2,
+        "socket_connect_timeout": 1,
+    }
+    if restore_interval is not None:
+        options |= {"unacked_restore_interval": restore_interval, "unacked_restore_throttle": 1}
+    return {
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": options,
+        "CELERY_BROKER_TRANSPORT": broker_transport(broker_url),
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_TASK_SERIALIZER": "json",
+        "CELERY_ACCEPT_CONTENT": ["json"],
+        "CELERY_TASK_IGNORE_RESULT": True,
+        "CELERY_RESULT_BACKEND": None,
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+        "CELERY_TASK_PUBLISH_RETRY_POLICY": {
+            "max_retries": publish_max_retries,
+            "interval_start": 0,
+            "interval_step": 0.2,
+        },
     }

@@ -8,8 +8,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.broker import broker_transport
 from svckit.settings import (
+    celery_settings,
     env_app_environment,
     env_otp_length,
     env_secret,
@@ -138,27 +138,17 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # --- Celery (webhook delivery): its own Redis DB index, apart from the OTP service's broker -------
-CELERY_BROKER_URL = env.str(
-    "CORE_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}"
+globals().update(
+    celery_settings(
+        broker_url=env.str(
+            "CORE_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}"
+        ),
+        # Longer than the longest countdown between webhook tries (10 h): a message the worker holds
+        # for a countdown must not be handed out again meanwhile.
+        visibility_timeout=env.int("CORE_CELERY_VISIBILITY_TIMEOUT", default=11 * 3600),
+        publish_max_retries=2,
+    )
 )
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than the longest countdown between webhook tries (10 h): a message the worker holds for
-    # a countdown must not be handed out again meanwhile. A killed worker's messages come back after it.
-    "visibility_timeout": env.int("CORE_CELERY_VISIBILITY_TIMEOUT", default=11 * 3600),
-    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
-    "socket_timeout": 2,
-    "socket_connect_timeout": 1,
-}
-CELERY_BROKER_TRANSPORT = broker_transport(CELERY_BROKER_URL)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 
 # --- Webhooks: signed events for the product's own systems (webhooks/services.py) ------------
 WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])

@@ -2,13 +2,14 @@
 
 import re
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from svckit.broker import broker_transport
 from svckit.phones import InvalidPhone, country_codes, strict_e164
 from svckit.settings import (
+    celery_settings,
     env_app_environment,
     env_otp_length,
     env_secret,
@@ -165,27 +166,18 @@ SMS_INBOX_TTL_SECONDS = env.int("SMS_INBOX_TTL_SECONDS", default=600)
 # host:port where the worker serves its Prometheus metrics; empty: none (compose: 0.0.0.0:9101).
 OTP_WORKER_METRICS_BIND = env.str("OTP_WORKER_METRICS_BIND", default="")
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1")
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
-    # Sweep for abandoned messages every few seconds (kombu's default is about every 100 s).
-    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=5),
-    "unacked_restore_throttle": 1,
-    "global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
-    "socket_timeout": 2,
-    "socket_connect_timeout": 1,
-}
-CELERY_BROKER_TRANSPORT = broker_transport(CELERY_BROKER_URL)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+globals().update(
+    celery_settings(
+        broker_url=env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1"),
+        # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
+        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+        # Sweep for abandoned messages every few seconds, so a lost SMS is sent again within seconds.
+        restore_interval=env.int("CELERY_RESTORE_INTERVAL", default=5),
+        publish_max_retries=1,
+    )
+)
+# Set just above; named here for the type checker, as the tests read it.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any]
 
 # --- HTTP API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,56 @@
+"""The Celery settings each service ends up with (svckit.settings.celery_settings plus its own values),
+read in a fresh interpreter with no *CELERY_* variables: the defaults its worker's timing was set for."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SERVICES_DIR = Path(__file__).resolve().parents[2]
+PRINT_CELERY = (
+    "import json, config.settings as s; print(json.dumps({k: getattr(s, k) for k in dir(s) if k[:7] == 'CELERY_'}))"
+)
+SOCKETS = {"global_keyprefix": "", "socket_timeout": 2, "socket_connect_timeout": 1}
+BOTH = {
+    "CELERY_BROKER_TRANSPORT": "svckit.broker:Transport",
+    "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+    "CELERY_TASK_SERIALIZER": "json",
+    "CELERY_ACCEPT_CONTENT": ["json"],
+    "CELERY_TASK_IGNORE_RESULT": True,
+    "CELERY_RESULT_BACKEND": None,
+    "CELERY_TASK_ACKS_LATE": True,
+    "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+    "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
+}
+OWN = {
+    # Webhook delivery: countdowns up to 10 h between tries.
+    "core": {
+        "CELERY_BROKER_URL": "redis://r:6379/3",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": 11 * 3600, **SOCKETS},
+        "CELERY_TASK_PUBLISH_RETRY_POLICY": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+    },
+    # SMS delivery: a 2 s countdown, and a lost message sent again within seconds.
+    "otp": {
+        "CELERY_BROKER_URL": "redis://r:6379/1",
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {
+            "visibility_timeout": 30,
+            "unacked_restore_interval": 5,
+            "unacked_restore_throttle": 1,
+            **SOCKETS,
+        },
+        "CELERY_TASK_PUBLISH_RETRY_POLICY": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+    },
+}
+
+
+@pytest.mark.parametrize("service", sorted(OWN))
+def test_celery_settings_are_the_services_own(service):
+    env = {k: v for k, v in os.environ.items() if "CELERY_" not in k} | {"REDIS_URL": "redis://r:6379"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_CELERY], cwd=SERVICES_DIR / service, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == BOTH | OWN[service]
