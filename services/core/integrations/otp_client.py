@@ -126,7 +126,11 @@ SMS_LANGUAGES = ("en", "ru")  # the OTP service's message templates
 
 def otp_code_send(*, phone: str, language: str = "en") -> CodeSent:
     """Ask the OTP service to text a new code to `phone` (E.164), in `language` (a Django language
-    code such as 'ru' or 'en-us'; any other language gets the English SMS)."""
+    code such as 'ru' or 'en-us'; any other language gets the English SMS). Returns its timings (s).
+
+    Raises the OTP service's refusals as the core's errors: TooManyRequests (cooldown or hourly cap),
+    SmsLimitReached, InvalidPhone, UnsupportedNumber / UnsupportedCountry; OtpUnavailable for
+    anything else (no answer, a timeout, a 5xx, a wrong service token, an unexpected body)."""
     base = language.split("-")[0].lower()
     response = _post("/v1/codes/", {"phone": phone, "language": base if base in SMS_LANGUAGES else "en"})
     if response.status != 202:
@@ -140,7 +144,11 @@ def otp_code_send(*, phone: str, language: str = "en") -> CodeSent:
 
 
 def otp_code_verify(*, phone: str, code: str) -> None:
-    """Return if the code is right (the OTP service uses it up); raise the mapped error otherwise."""
+    """Return if the code is right (the OTP service uses it up).
+
+    Raises InvalidCode (details: attempts_left), TooManyAttempts (the code is burned),
+    TooManyFailures (the phone's daily budget is spent), TooManyRequests, InvalidPhone; OtpUnavailable
+    for anything else, as otp_code_send."""
     response = _post("/v1/codes/verify/", {"phone": phone, "code": code})
     if response.status != 200:
         _raise_for_error(response, "/v1/codes/verify/")

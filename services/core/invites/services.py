@@ -73,7 +73,11 @@ def _activate_once(*, user_pk: int, user_phone: str, code: str) -> None:
 
 
 def invite_activate(*, user: User, invite_code: str) -> User:
-    """Make the owner of `invite_code` the one who invited `user`; returns the updated user."""
+    """Make the owner of `invite_code` the one who invited `user`; returns the updated user.
+
+    Raises InvalidInviteCode (not 6 alphabet characters, users.invite_codes), InviteCodeNotFound,
+    OwnInviteCode, ReferralCycle (the owner is below `user` in the referral tree),
+    InviteAlreadyActivated, or ServiceUnavailable when concurrent activations keep moving the tree."""
     code = invite_code_normalize(invite_code)
     for _ in range(ACTIVATE_ATTEMPTS):
         try:

@@ -132,7 +132,9 @@ def _cursor_decode(cursor: str) -> tuple[datetime, int]:
 
 
 def referrals_page(*, user: User, cursor: str | None = None, limit: int = 50) -> ReferralsPage:
-    """Keyset pagination, newest first: one index range scan per page, however deep."""
+    """Keyset pagination, newest first: one index range scan per page, however deep.
+
+    Raises InvalidCursor for a `cursor` that is not one this function returned."""
     limit = max(1, min(limit, REFERRALS_PAGE_MAX))
     rows = _referrals(user.pk)
     if cursor:

@@ -44,7 +44,9 @@ class TokenSignIn:
 
 
 def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
-    """Exactly one user per phone, however many first sign-ins race (the unique index decides)."""
+    """Exactly one user per phone, however many first sign-ins race (the unique index decides).
+
+    Returns (user, created). Raises RuntimeError if CREATE_ATTEMPTS rounds all lose a race (a bug)."""
     for _attempt in range(CREATE_ATTEMPTS):
         user = User.objects.filter(phone=phone).first()
         if user is not None:
@@ -67,7 +69,8 @@ def auth_code_send(*, phone: str, language: str = "en") -> otp_client.CodeSent:
     """Text a sign-in code, in the sign-in request's `language`. Never reads the database: the
     answer must not reveal whether the phone has an account. Raises UnsupportedNumber /
     UnsupportedCountry for a number that must not be sent an SMS (common.phones.phone_sms_check),
-    before the OTP service is asked."""
+    before the OTP service is asked; then what otp_client.otp_code_send raises (TooManyRequests,
+    SmsLimitReached, InvalidPhone, UnsupportedNumber / UnsupportedCountry, OtpUnavailable)."""
     phone_sms_check(phone=phone)
     return otp_client.otp_code_send(phone=phone, language=language)
 
@@ -77,7 +80,10 @@ def auth_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> Si
 
     `invite_code` (the string the client sent along; None: nothing) goes to the `signed_in` receivers: the
     invites app applies it to a new account and reports the outcome in `SignIn.invite`. It never
-    fails the sign-in."""
+    fails the sign-in.
+
+    Raises what otp_client.otp_code_verify raises (InvalidCode, TooManyAttempts, TooManyFailures,
+    TooManyRequests, InvalidPhone, OtpUnavailable), then AccountDisabled for a deactivated user."""
     otp_client.otp_code_verify(phone=phone, code=code)
     user, created = user_get_or_create_by_phone(phone=phone)
     if not user.is_active:
@@ -90,7 +96,7 @@ def auth_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> Si
 
 
 def auth_token_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> TokenSignIn:
-    """The API's sign-in: as auth_sign_in, plus a JWT pair."""
+    """The API's sign-in: as auth_sign_in (and raising what it raises), plus a JWT pair."""
     signed = auth_sign_in(phone=phone, code=code, invite_code=invite_code)
     pair = tokens.token_pair_issue(user=signed.user)
     return TokenSignIn(

@@ -160,11 +160,13 @@ def otp_verify(*, phone: str, code: str) -> None:
 
 
 def inbox_messages(*, phone: str | None) -> list[dict]:
+    """The dev inbox, newest first (all phones when `phone` is None). Raises ServiceUnavailable."""
     with _redis_guard():
         return store.inbox_list(phone=phone)
 
 
 def redis_ready() -> bool:
+    """For /readyz: whether Redis answers a PING; never raises."""
     try:
         return store.ping()
     except redis.RedisError:
