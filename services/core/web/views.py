@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from common.links import invite_url
 from common.phones import phone_normalize
 from invites import selectors as invite_selectors
-from invites.errors import InviteCodeNotFound, NotNewAccount
+from invites.errors import InviteCodeNotFound
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
@@ -108,7 +108,7 @@ def _after_sign_in(request, signed_in: services.SignIn, invite_code: str | None)
         return redirect("web:profile")
     if invite.applied:
         messages.success(request, _("Invite code activated."))
-    elif isinstance(invite.error, NotNewAccount):
+    elif not signed_in.is_new_user:  # the receiver's NotNewAccount: the code waits for a confirmation
         return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code or ""}))
     elif invite.error is not None:
         messages.error(request, invite.error.human_message())
