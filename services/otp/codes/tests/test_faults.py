@@ -25,10 +25,10 @@ def _send(url: str, phone: str) -> requests.Response:
 
 
 def test_redis_down_answers_503_fast_and_recovers_without_a_restart(private_redis, otp_stack):
-    redis, url = private_redis, otp_stack(private_redis, "otp-web").config.otp_url
+    url = otp_stack(private_redis, "otp-web").config.otp_url
     assert _send(url, _phones(1)[0]).status_code == 202
 
-    redis.stop()
+    private_redis.stop()
     for path, body in (
         ("/v1/codes/", {"phone": _phones(1)[0]}),
         ("/v1/codes/verify/", {"phone": "+79990000000", "code": "1234"}),
@@ -40,7 +40,7 @@ def test_redis_down_answers_503_fast_and_recovers_without_a_restart(private_redi
     assert requests.get(f"{url}/readyz", timeout=5).status_code == 503
     assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
 
-    redis.start()
+    private_redis.start()
     assert wait_until(lambda: requests.get(f"{url}/readyz", timeout=5).status_code == 200, 5)
     assert _send(url, _phones(1)[0]).status_code == 202
 
