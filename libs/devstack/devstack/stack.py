@@ -55,7 +55,8 @@ class Stack:
             with self.log(name).open("a") as log:  # the child keeps its own copy
                 executor = self.executors[name] = self._executor(name, log, timeout)
                 if isinstance(executor, HTTPExecutor) and executor.pre_start_check():
-                    raise AlreadyRunning(executor)  # another server on its port would pass for it
+                    self.stop()  # another server on its port would pass for it
+                    raise AlreadyRunning(executor)
                 SimpleExecutor.start(executor)
         for name in names or self.only:
             executor = self.executors[name]
