@@ -48,8 +48,6 @@ INSTALLED_APPS = [
     "django_prometheus",
 ]
 MIDDLEWARE = [
-    # Requests by view, method and status, with latency (GET /metrics; the proxy never routes it).
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -61,7 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.PagesContentSecurityPolicy",
     "axes.middleware.AxesMiddleware",  # it turns a locked-out admin login into the 429 page
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Requests by view, method and status, with latency (GET /metrics, internal only): svckit.http_metrics.
+    "svckit.http_metrics.RequestMetrics",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

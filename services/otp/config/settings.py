@@ -38,12 +38,11 @@ INSTALLED_APPS = [
     "django_prometheus",
 ]
 MIDDLEWARE = [
-    # Requests by view, method and status, with latency (GET /metrics, internal network only).
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Requests by view, method and status, with latency (GET /metrics, internal only): svckit.http_metrics.
+    "svckit.http_metrics.RequestMetrics",
 ]
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
