@@ -25,6 +25,7 @@ from pathlib import Path
 import psutil
 import requests
 from devstack import inbox
+from devstack.servers import database_recreate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -97,8 +98,8 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
     run_time = scenario.warmup + scenario.seconds
     env = {
         **os.environ,
-        "OTP_URL": stack.otp_url,
-        "OTP_SERVICE_TOKEN": stack.service_token,
+        "OTP_URL": stack.config.otp_url,
+        "OTP_SERVICE_TOKEN": stack.config.token,
         "BENCH_PROFILE_PHONE": PROFILE_PHONE,
         "BENCH_SAMPLES": str(samples_path),
         "BENCH_WARMUP": str(scenario.warmup),
@@ -118,13 +119,13 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
     command = [
         str(Path(sys.executable).parent / "locust"),
         *("-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary"),
-        *("--host", stack.core_url, "-u", str(scenario.users), "-r", str(scenario.spawn_rate)),
+        *("--host", stack.config.core_url, "-u", str(scenario.users), "-r", str(scenario.spawn_rate)),
         *("-t", f"{run_time + SETUP_SECONDS:.0f}s", "--stop-timeout", "5", "--loglevel", "WARNING"),
         scenario.user_class,
     ]
     log = open(OUT / "logs" / f"locust-{scenario.key}.log", "w")  # noqa: SIM115
-    find = lambda: probes.stack_processes(stack.pids_by_name(), stack.redis_url, BENCH_DB)  # noqa: E731
-    recorders = profiling.record(stack.pids_by_name(), run_time, OUT / "profiles" / scenario.key) if profile else []
+    find = lambda: probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB)  # noqa: E731
+    recorders = profiling.record(stack.pids(), run_time, OUT / "profiles" / scenario.key) if profile else []
     with probes.Sampler(find) as sampler:
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -163,7 +164,7 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
         "stack_cpu_ms_per_request": round(1000 * stack_cpu / window / rate, 3) if rate else None,
         "load_average": load,
         "peak_memory": probes.memory_summary(sampler.peak) if sampler.peak else None,
-        "profile": profiling.summarize_all(OUT / "profiles" / scenario.key, stack.processes) if profile else None,
+        "profile": profiling.summarize_all(OUT / "profiles" / scenario.key, stack.executors) if profile else None,
         "_peak": sampler.peak,
     }
 
@@ -219,9 +220,9 @@ def wait_for_sms_backlog(stack: Stack, timeout: float = 60) -> float:
 def smoke_test(stack: Stack) -> None:
     """One code through the core, the OTP service and the worker to the inbox: the path works."""
     phone = "+79990000002"
-    requests.post(f"{stack.core_url}/api/v1/auth/code/", json={"phone": phone}, timeout=10).raise_for_status()
+    requests.post(f"{stack.config.core_url}/api/v1/auth/code/", json={"phone": phone}, timeout=10).raise_for_status()
     try:
-        inbox.code(stack.otp_url, phone, timeout=20)
+        inbox.code(stack.config.otp_url, phone, timeout=20)
     except TimeoutError as exc:
         raise RuntimeError("the smoke test's SMS never reached the inbox: is the Celery worker running?") from exc
 
@@ -272,8 +273,9 @@ def main() -> int:
     memory: dict = {}
     exit_code = 0
     try:
-        print(f"bench: fresh database {BENCH_DB}, stack on {stack.core_url} (core) and {stack.otp_url} (OTP)")
-        stack.reset_database()
+        urls = f"{stack.config.core_url} (core) and {stack.config.otp_url} (OTP)"
+        print(f"bench: fresh database {BENCH_DB}, stack on {urls}")
+        database_recreate(stack.config.database_url)
         stack.start()
         smoke_test(stack)
         if any(scenario.key == "profile" for scenario in chosen):
@@ -281,7 +283,7 @@ def main() -> int:
             print("bench:", seeded)
         wait_for_sms_backlog(stack)
         time.sleep(2)
-        rest = probes.snapshot(probes.stack_processes(stack.pids_by_name(), stack.redis_url, BENCH_DB))
+        rest = probes.snapshot(probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB))
         memory["rest"] = probes.memory_summary(rest)
         peak = rest
         for scenario in chosen:

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import psycopg2
 import redis
 from devstack import Config
 from devstack import Stack as DeclaredStack
@@ -59,23 +58,12 @@ class Stack(DeclaredStack):
             core_env={"SECRET_KEY": token(50)},
         )
         super().__init__(config, ["otp-web", "otp-worker", "core-web"], logs=logs)
-        self.core_url, self.otp_url, self.redis_url = config.core_url, config.otp_url, config.redis_url
-        self.service_token, self.processes, self.pids_by_name = config.token, self.executors, self.pids
 
     def tuning(self) -> dict[str, str]:
         """The values in effect: the environment's, else the default written in the bin/ script."""
         scripts = "".join(path.read_text() for path in ROOT.glob("services/*/bin/*"))
         defaults = {name: re.search(rf"\$\{{{name}:-([^}}]*)\}}", scripts) for name in TUNING}
         return {name: os.environ.get(name, found.group(1) if found else "?") for name, found in defaults.items()}
-
-    def reset_database(self) -> None:
-        connection = psycopg2.connect(self.config.database_url.replace(f"/{BENCH_DB}", "/postgres"))
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [BENCH_DB])
-            cursor.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            cursor.execute(f"CREATE DATABASE {BENCH_DB}")
-        connection.close()
 
     def run_core_command(self, *args: str) -> str:
         command, env = [sys.executable, "manage.py", *args], {**os.environ, **self.declared["core-web"].env}
@@ -88,6 +76,6 @@ class Stack(DeclaredStack):
 
     def sms_backlog(self) -> int:
         """SMS waiting in the broker: queued, or held by the worker for their countdown (unacked)."""
-        client = redis.Redis.from_url(f"{self.redis_url}/{self.config.celery_db}")
+        client = redis.Redis.from_url(f"{self.config.redis_url}/{self.config.celery_db}")
         celery = f"{self.config.prefix}celery:"
         return int(client.llen(f"{celery}celery")) + int(client.hlen(f"{celery}unacked"))

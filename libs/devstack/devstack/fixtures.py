@@ -28,23 +28,18 @@ def stack_config(owner: str, **fields: Any) -> Config:
     return Config(**{**defaults, **fields, "env": {**env, **fields.get("env", {})}})
 
 
-def _redis(appendonly: bool) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(appendonly=appendonly)
-    server.start()
-    yield server
-    server.remove()
-
-
 @pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
     """A throwaway redis-server for one test (`url`; `stop()` and `start()` it on the same port)."""
-    yield from _redis(appendonly=False)
+    with PrivateRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
 
 
 @pytest.fixture
-def persistent_redis() -> Iterator[PrivateRedis]:
+def persistent_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
     """As private_redis, with an append-only file: its data survives a restart, as compose's does."""
-    yield from _redis(appendonly=True)
+    with PrivateRedis(tmp_path_factory.mktemp("redis"), appendonly=True) as server:
+        yield server
 
 
 @pytest.fixture

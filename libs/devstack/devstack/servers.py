@@ -32,19 +32,14 @@ def _binary(name: str, hint: str) -> str:
 
 
 class PrivateRedis(RedisExecutor):
-    """redis-server on a free port, its data in a temporary directory; `stop()` and `start()` keep the
+    """redis-server on a free port (`url`), its files in `datadir`; `stop()` and `start()` keep the
     port. With `appendonly` the data survives a restart, as on compose's Redis volume."""
 
-    def __init__(self, *, appendonly: bool = False) -> None:
-        self.datadir, port = Path(tempfile.mkdtemp(prefix="devstack-redis-")), free_port()
+    def __init__(self, datadir: str | Path, *, appendonly: bool = False) -> None:
+        port, aof = free_port(), "yes" if appendonly else "no"
         self.url = f"redis://127.0.0.1:{port}"
         server = _binary("redis-server", "apt-get install redis-server (or set REDIS_URL)")
-        aof = "yes" if appendonly else "no"
-        super().__init__(server, 16, 30, "warning", "127.0.0.1", port, datadir=self.datadir, appendonly=aof)
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.datadir, ignore_errors=True)
+        super().__init__(server, 16, 30, "warning", "127.0.0.1", port, datadir=Path(datadir), appendonly=aof)
 
 
 class PrivatePostgres(TCPExecutor):
@@ -53,7 +48,7 @@ class PrivatePostgres(TCPExecutor):
     postgres user."""
 
     def __init__(self, dbname: str) -> None:
-        self.base, self.dbname, port = tempfile.mkdtemp(prefix="devstack-pg-"), dbname, free_port()
+        self.base, port = tempfile.mkdtemp(prefix="devstack-pg-"), free_port()
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if as_user:
             shutil.chown(self.base, user="postgres")
@@ -68,16 +63,24 @@ class PrivatePostgres(TCPExecutor):
 
     def start(self) -> PrivatePostgres:
         super().start()
-        connection = psycopg2.connect(self.url.replace(f"/{self.dbname}", "/postgres"))
-        connection.autocommit = True
-        connection.cursor().execute(f'CREATE DATABASE "{self.dbname}"')
-        connection.close()
+        database_recreate(self.url)
         return self
 
     def remove(self) -> None:
         with contextlib.suppress(ExecutorError):  # runuser may report the signal as its status
             self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
+
+
+def database_recreate(url: str) -> None:
+    """Drop the database of the PostgreSQL `url` (ending its sessions) if it exists, and create it empty."""
+    name = urlsplit(url).path.lstrip("/")
+    with contextlib.closing(psycopg2.connect(url.replace(f"/{name}", "/postgres", 1))) as connection:
+        connection.autocommit = True
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
 
 
 def answers(url: str) -> bool:
@@ -96,9 +99,8 @@ def ensure(exit_stack: ExitStack, *, postgres: bool) -> None:
     """Export REDIS_URL (and DATABASE_URL) of servers that answer, starting private ones if needed."""
     os.environ["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
     if not answers(os.environ["REDIS_URL"]):
-        server = PrivateRedis()
-        server.start()
-        exit_stack.callback(server.remove)
+        datadir = exit_stack.enter_context(tempfile.TemporaryDirectory(prefix="devstack-redis-"))
+        server = exit_stack.enter_context(PrivateRedis(datadir))
         os.environ["REDIS_URL"] = server.url
         print(f"devstack: started a private Redis at {server.url}", file=sys.stderr)
     if postgres and not answers(
