@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from port_for import select_random
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -36,9 +29,9 @@ class Config:
     empty, and an empty `token`, keep the environment's or the product's. `env` goes to every
     process, `otp_env` / `core_env` to one service's; an empty `database_url` is the core's SQLite."""
 
-    core_port: int = field(default_factory=free_port)
-    otp_port: int = field(default_factory=free_port)
-    worker_metrics_port: int = field(default_factory=free_port)
+    core_port: int = field(default_factory=select_random)
+    otp_port: int = field(default_factory=select_random)
+    worker_metrics_port: int = field(default_factory=select_random)
     redis_url: str = "redis://127.0.0.1:6379"
     database_url: str = ""
     prefix: str = ""
@@ -76,9 +69,8 @@ class Config:
         """Delete every key holding `prefix` (Celery's bindings hold it after a marker of their own)."""
         for db in (self.otp_db, self.celery_db, self.core_db, self.core_broker_db):
             with contextlib.suppress(redis.RedisError), redis.Redis.from_url(f"{self.redis_url}/{db}") as client:
-                keys = list(client.scan_iter(match=f"*{self.prefix}*", count=1000))
-                for start in range(0, len(keys), 1000):
-                    client.delete(*keys[start : start + 1000])
+                if keys := list(client.scan_iter(match=f"*{self.prefix}*", count=1000)):
+                    client.delete(*keys)
 
 
 def processes(c: Config) -> dict[str, Process]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from tempfile import mkdtemp
 from typing import Any
 
 import pytest
@@ -45,13 +47,6 @@ def persistent_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Priva
 @pytest.fixture
 def start_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     """start_stack(config, *names) → those processes (the four when none is named) started and
-    ready; stopped after the test, their Redis keys forgotten. Logs: <tmp_path>/stack-<n>/."""
-    stacks: list[Stack] = []
-
-    def start(config: Config, *names: str) -> Stack:
-        stacks.append(Stack(config, names or None, logs=tmp_path / f"stack-{len(stacks)}"))
-        return stacks[-1].start()
-
-    yield start
-    for stack in reversed(stacks):
-        stack.stop()
+    ready; stopped after the test, their Redis keys forgotten. Logs: a new directory in tmp_path."""
+    with ExitStack() as stacks:
+        yield lambda config, *names: stacks.enter_context(Stack(config, names, logs=Path(mkdtemp(dir=tmp_path))))

@@ -19,9 +19,8 @@ import psycopg2
 import redis
 from mirakuru import TCPExecutor
 from mirakuru.exceptions import ExecutorError
+from port_for import select_random
 from pytest_redis.executor import RedisExecutor
-
-from devstack.declaration import free_port
 
 
 def _binary(name: str, hint: str) -> str:
@@ -36,7 +35,7 @@ class PrivateRedis(RedisExecutor):
     port. With `appendonly` the data survives a restart, as on compose's Redis volume."""
 
     def __init__(self, datadir: str | Path, *, appendonly: bool = False) -> None:
-        port, aof = free_port(), "yes" if appendonly else "no"
+        port, aof = select_random(), "yes" if appendonly else "no"
         self.url = f"redis://127.0.0.1:{port}"
         server = _binary("redis-server", "apt-get install redis-server (or set REDIS_URL)")
         super().__init__(server, 16, 30, "warning", "127.0.0.1", port, datadir=Path(datadir), appendonly=aof)
@@ -48,7 +47,7 @@ class PrivatePostgres(TCPExecutor):
     postgres user."""
 
     def __init__(self, dbname: str) -> None:
-        self.base, port = tempfile.mkdtemp(prefix="devstack-pg-"), free_port()
+        self.base, port = tempfile.mkdtemp(prefix="devstack-pg-"), select_random()
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if as_user:
             shutil.chown(self.base, user="postgres")

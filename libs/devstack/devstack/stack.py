@@ -4,10 +4,8 @@ or start one again (the fault tests do); stop them all and forget the stack's Re
 from __future__ import annotations
 
 import contextlib
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,13 +29,11 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
 
 class Stack:
     """`config`'s processes: start() starts those `only` names (all four by default), the others
-    when named. Each logs to `logs/<name>.log` (by default a temporary directory, removed at the
-    end). A context manager: started on entry, stopped on exit."""
+    when named. Each logs to `logs/<name>.log`. A context manager: started on entry, stopped on exit."""
 
-    def __init__(self, config: Config, only: Iterable[str] | None = None, *, logs: Path | None = None) -> None:
-        self.config, self.declared = config, processes(config)
-        self.only, self._own_logs = list(only or self.declared), logs is None
-        self.logs = logs or Path(tempfile.mkdtemp(prefix="devstack-"))
+    def __init__(self, config: Config, only: Iterable[str] | None = None, *, logs: Path) -> None:
+        self.config, self.declared, self.logs = config, processes(config), logs
+        self.only = list(only or self.declared)
         self.logs.mkdir(parents=True, exist_ok=True)
         self.executors: dict[str, SimpleExecutor] = {}
         self.exits: list[int] = []  # the status of each process that ended by itself (see revive)
@@ -78,8 +74,6 @@ class Stack:
                     executor.stop(stop_signal=sig)
         if not names and self.config.prefix:
             self.config.forget_keys()
-        if not names and self._own_logs:
-            shutil.rmtree(self.logs, ignore_errors=True)
 
     def revive(self, name: str) -> None:
         """A restart policy like compose's `restart: unless-stopped`: start `name` again if it has

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from mirakuru import TCPExecutor
-
-from devstack.declaration import free_port
+from port_for import select_random
 
 
 class TcpProxy:
@@ -13,7 +12,7 @@ class TcpProxy:
     lost), `restore()` forwards again. A context manager."""
 
     def __init__(self, host: str, port: int) -> None:
-        self.port, self.target = free_port(), f"TCP:{host}:{port}"
+        self.port, self.target = select_random(), f"TCP:{host}:{port}"
         self._socat: TCPExecutor | None = None
 
     def __enter__(self) -> TcpProxy:

@@ -69,7 +69,7 @@ def _outcomes(answers: list[requests.Response]) -> Counter:
 
 
 @pytest.fixture(scope="module")
-def stack(test_database_url):
+def stack(test_database_url, tmp_path_factory):
     """The OTP service and two cores: one behind a trusted proxy (TRUSTED_PROXY_COUNT=1), one facing
     clients directly (0). Both allow PER_IP requests per minute per address on each auth endpoint."""
     otp = stack_config("core", otp_env={**FAST_SMS, "OTP_WEB_WORKERS": "3"})
@@ -84,7 +84,12 @@ def stack(test_database_url):
         )
         for workers, proxies in ((3, 1), (1, 0))
     )
-    with Stack(otp, ["otp-web", "otp-worker"]), Stack(proxied, ["core-web"]), Stack(direct, ["core-web"]):
+    logs = tmp_path_factory.mktemp("stack")
+    with (
+        Stack(otp, ["otp-web", "otp-worker"], logs=logs / "otp"),
+        Stack(proxied, ["core-web"], logs=logs / "proxied"),
+        Stack(direct, ["core-web"], logs=logs / "direct"),
+    ):
         yield otp.otp_url, proxied.core_url, direct.core_url
 
 

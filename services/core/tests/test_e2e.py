@@ -12,9 +12,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
-def otp():
+def otp(tmp_path_factory):
     """The OTP web process and worker, sharing this run's Redis under keys no one else uses."""
-    with Stack(stack_config("core", otp_env=FAST_SMS), ["otp-web", "otp-worker"]) as stack:
+    logs = tmp_path_factory.mktemp("stack")
+    with Stack(stack_config("core", otp_env=FAST_SMS), ["otp-web", "otp-worker"], logs=logs) as stack:
         yield stack.config
 
 
