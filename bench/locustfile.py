@@ -33,6 +33,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -45,7 +46,7 @@ import gevent.event
 import gevent.pool
 import requests
 from devstack import inbox
-from locust import FastHttpUser, constant, constant_throughput, events, tag, task
+from locust import FastHttpUser, constant, events, tag, task
 from locust.exception import StopUser
 
 logger = logging.getLogger("bench")
@@ -63,6 +64,25 @@ USER_RATE = float(os.environ.get("BENCH_USER_RATE", "1"))
 # Fresh phones: +7 90x xxx xx xx from a random point, so runs against one deployment don't collide
 # with the per-phone cooldown and hourly cap.
 _phone_numbers = itertools.count(random.randrange(10**8 - 10**7))
+
+
+def evenly_paced(rate: float):
+    """A wait_time like locust's constant_throughput(rate), each user at its own random phase.
+    locust starts its users in batches and anchors constant_throughput's pacing at each user's
+    start, so paced users started together fire together every period: bursts that queue behind
+    each other, not the constant offered load the scenario stands for. Here each user's requests
+    are due on a grid of its own, one period apart from a random first point; a request that ran
+    past its slot waits for the next one (no catching up in bursts)."""
+    period = 1 / rate
+
+    def wait_time(user) -> float:
+        now = time.monotonic()
+        if not hasattr(user, "bench_grid"):
+            user.bench_grid = now + random.uniform(0, period)
+        slots_passed = max(0, math.floor((now - user.bench_grid) / period) + 1)
+        return user.bench_grid + slots_passed * period - now
+
+    return wait_time
 
 
 def fresh_phone() -> str:
@@ -205,14 +225,14 @@ class CodeRequestUser(FastHttpUser):
 class CodeRequestPacedUser(CodeRequestUser):
     """2b. The same request at BENCH_USER_RATE per user: a constant offered load, not saturation."""
 
-    wait_time = constant_throughput(USER_RATE)
+    wait_time = evenly_paced(USER_RATE)
 
 
 class SignInUser(FastHttpUser):
     """POST /api/v1/auth/token/ of an existing user with a valid code (BENCH_SIGNIN_COUNT of them,
     prepared at start), at BENCH_USER_RATE per user."""
 
-    wait_time = constant_throughput(USER_RATE)
+    wait_time = evenly_paced(USER_RATE)
 
     @tag("signin")
     @task
