@@ -30,7 +30,7 @@ class InvalidCode(ApplicationError):
     """details: {"attempts_left": wrong guesses this code still allows}, when the OTP service says."""
 
     code = "invalid_code"
-    message = "The code is wrong or has expired."
+    message: StrOrPromise = _("The code is wrong or has expired.")
     page_message = _("Wrong code.")
 
     def human_message(self) -> str:

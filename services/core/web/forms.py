@@ -41,14 +41,13 @@ def _code_field(length: int) -> OtpCodeField:
     wrong = ngettext("The code is %(count)d digit.", "The code is %(count)d digits.", length) % {"count": length}
     return OtpCodeField(
         label=_("Code from the SMS"),
-        max_length=length,
-        min_length=length,
         strip=True,
         validators=[RegexValidator(rf"^[0-9]{{{length}}}$", wrong)],
-        error_messages={"required": _("Enter the code from the SMS."), "max_length": wrong, "min_length": wrong},
+        error_messages={"required": _("Enter the code from the SMS.")},
         widget=forms.TextInput(
             attrs={
                 "class": "code",
+                "maxlength": length,
                 "inputmode": "numeric",
                 "autocomplete": "one-time-code",
                 # \p{Nd}: the browser lets through the digits of any script, as the server does.

@@ -121,6 +121,18 @@ def test_a_wrong_code_is_invalid_code_with_attempts_left_and_creates_nobody(api,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
+    ("language", "message"), [("en", "The code is wrong or has expired."), ("ru", "Код неверен или устарел.")]
+)
+def test_a_wrong_code_is_told_in_the_clients_language(api, fake_otp, language, message):
+    fake_otp.answer("/v1/codes/verify/", 400, _error("invalid_code", attempts_left=2))
+    response = api.post(
+        TOKEN_URL, {"phone": "89991234567", "code": "0000"}, format="json", HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert response.json()["error"]["message"] == message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
     ("status", "body"),
     [(400, _error("invalid_code", attempts_left=3)), (429, _error("too_many_attempts")), (503, _error("unavailable"))],
 )

@@ -174,7 +174,7 @@ def test_wrong_code_shows_the_attempts_left(client, otp):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Wrong code. 4 attempts left." in html
-    assert 'id="id_code-error"' in html
+    assert 'id="id_code_error"' in html
     assert SESSION_KEY not in client.session
     assert not User.objects.exists()
 
@@ -186,6 +186,15 @@ def test_a_code_that_is_not_4_digits_never_reaches_the_otp_service(client, otp, 
     assert response.status_code == 200
     assert 'class="field-error"' in response.content.decode()
     assert otp.verified == []
+
+
+@pytest.mark.parametrize("typed", ["123", "12345"])
+def test_a_code_of_the_wrong_length_is_told_once_and_described_by_its_error(client, otp, typed):
+    _request_code(client)
+    html = client.post("/login/code/", {"code": typed}).content.decode()
+    assert html.count('class="field-error"') == 1
+    assert 'aria-describedby="id_code_error"' in html
+    assert 'id="id_code_error"' in html
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def _activate(client: Client, invite_code: str):
 
 def _field_error(response) -> str:
     match = re.search(
-        r'<p class="field-error" id="id_invite_code-error" role="alert">(.*?)</p>', response.content.decode()
+        r'<p class="field-error" id="id_invite_code_error" role="alert">(.*?)</p>', response.content.decode()
     )
     return match.group(1) if match else ""
 

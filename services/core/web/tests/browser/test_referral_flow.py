@@ -37,7 +37,7 @@ def sign_in(page: Page, *, e164: str, typed: str, inbox_code, screenshot, label:
     wrong = "0000" if code != "0000" else "1111"
     code_input.fill(wrong)
     page.locator("form[action='/login/code/'] button[type=submit]").click()
-    expect(page.locator("#id_code-error")).to_be_visible()
+    expect(page.locator("#id_code_error")).to_be_visible()
     screenshot(page, f"{label}-wrong-code")
 
     page.locator("input[name=code]").fill(code)
@@ -56,7 +56,7 @@ def test_two_people_sign_in_and_one_activates_the_others_code(
     # A: an English desktop browser.
     page_a = new_context(locale="en-US").new_page()
     sign_in(page_a, e164=phone_a, typed=typed_a, inbox_code=inbox_code, screenshot=screenshot, label="a")
-    expect(page_a.locator("#id_code-error")).to_have_count(0)
+    expect(page_a.locator("#id_code_error")).to_have_count(0)
     expect(page_a.locator("#referrals-count")).to_have_text("(0)")
 
     invite_code_a = page_a.locator("#invite-code").inner_text().strip()
@@ -87,7 +87,7 @@ def test_two_people_sign_in_and_one_activates_the_others_code(
 
     stale_tab.fill("input[name=invite_code]", invite_code_a)
     stale_tab.locator("#activation button[type=submit]").click()
-    expect(stale_tab.locator("#id_invite_code-error")).to_have_text("Вы уже активировали инвайт-код.")
+    expect(stale_tab.locator("#id_invite_code_error")).to_have_text("Вы уже активировали инвайт-код.")
     screenshot(stale_tab, "b-second-activation")
 
     # B switches the language with the switch in the header.
