@@ -1,6 +1,6 @@
 """The stack from the command line (the Makefile's targets):
 
-    python -m devstack run                          `make run`: every process, interleaved logs (honcho)
+    python -m devstack run                          `make run`: every process, interleaved logs (honcho), .env read
     python -m devstack servers [--postgres] -- CMD  CMD with Redis (and PostgreSQL) answering
     python -m devstack stack -- CMD                 CMD against a live stack at CORE_URL / OTP_URL
 
@@ -13,11 +13,13 @@ import argparse
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 from contextlib import ExitStack
 
 import requests
+from honcho.environ import parse
 from honcho.manager import Manager
 from honcho.printer import Printer
 
@@ -32,6 +34,11 @@ def command(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, lambda *_: None)
     signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     return process.wait()
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def ready(url: str) -> bool:
@@ -52,6 +59,9 @@ def main() -> int:
     if args.what == "stack" and all(ready(url) for url in urls):
         print(f"devstack: using the stack already running at {' and '.join(urls)}", file=sys.stderr)
         return command(argv)
+    if args.what == "run" and (dotenv := ROOT / ".env").exists():  # as honcho's own command line does
+        for name, value in parse(dotenv.read_text()).items():
+            os.environ.setdefault(name, value)
     with ExitStack() as exit_stack:
         servers.ensure(exit_stack, postgres=args.postgres)
         config = Config.from_environment()
@@ -62,6 +72,9 @@ def main() -> int:
             exit_stack.enter_context(Stack(config, logs=ROOT / "var/log/stack"))
             os.environ.update(CORE_URL=config.core_url, OTP_URL=config.otp_url)
             return command(argv)
+        taken = [port for port in (config.core_port, config.otp_port) if listening(port)]
+        if taken:
+            sys.exit(f"devstack: 127.0.0.1:{taken[0]} is in use (another make run?): set CORE_BIND / OTP_BIND")
         manager = Manager(Printer(sys.stdout))
         for name, process in processes(config).items():
             manager.add_process(name, shlex.join(process.command), env={**os.environ, **process.env})
