@@ -34,10 +34,13 @@ class InvalidCode(ApplicationError):
     page_message = _("Wrong code.")
 
     def human_message(self) -> str:
-        """`Wrong code. N attempts left.` when the details say, else `Wrong code.`"""
+        """`Wrong code. N attempts left.` when the details say; with none left (the code was used,
+        expired, never sent or burned) that a new one is needed; else `Wrong code.`"""
         attempts_left = self.details.get("attempts_left")
         if attempts_left is None:
             return super().human_message()
+        if attempts_left == 0:
+            return str(_("This code no longer works. Request a new code."))
         return ngettext(
             "Wrong code. %(count)d attempt left.", "Wrong code. %(count)d attempts left.", attempts_left
         ) % {"count": attempts_left}

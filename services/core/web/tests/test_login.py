@@ -179,6 +179,15 @@ def test_wrong_code_shows_the_attempts_left(client, otp):
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize(("language", "message"), [("en", "Request a new code."), ("ru", "Запросите новый код.")])
+def test_a_code_with_no_attempts_left_asks_for_a_new_one(client, otp, language, message):
+    _request_code(client)
+    otp.verify_fails(400, "invalid_code", {"attempts_left": 0})
+    html = client.post("/login/code/", {"code": "9999"}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert message in html
+    assert "0 attempts" not in html and "0 попыт" not in html
+
+
 @pytest.mark.parametrize("typed", ["12a4", "123", "12345", ""])
 def test_a_code_that_is_not_4_digits_never_reaches_the_otp_service(client, otp, typed):
     _request_code(client)
