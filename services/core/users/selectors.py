@@ -63,21 +63,23 @@ def _referrals(user_pk: int):
 
 
 def profile_get(*, user: User) -> Profile:
-    """Three queries: my row with my inviter's code (a join), my newest referrals, my referrals per day.
-    One while nobody has activated my code (referrals_count, kept with every activation, is 0): the
-    other two could find nothing."""
-    me = User.objects.filter(pk=user.pk).values(
-        "phone", "invite_code", "referrals_count", "date_joined", "invited_by__invite_code"
-    )[0]
-    has_referrals = me["referrals_count"] > 0
+    """`user` is the row the caller read in this request (the token's or the session's user, or the
+    one a sign-in or an activation just wrote): its own fields are used as they are.
+
+    Up to three queries: my inviter's code (only when I have activated one), my newest referrals and
+    my referrals per day (only when referrals_count, kept with every activation, says there are any)."""
+    inviter_code = None
+    if user.invited_by_id is not None:
+        inviter_code = User.objects.filter(pk=user.invited_by_id).values_list("invite_code", flat=True).first()
+    has_referrals = user.referrals_count > 0
     phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
     return Profile(
-        phone=me["phone"],
-        invite_code=me["invite_code"],
-        activated_invite_code=me["invited_by__invite_code"],
+        phone=user.phone,
+        invite_code=user.invite_code,
+        activated_invite_code=inviter_code,
         referrals=phones,
-        referrals_count=me["referrals_count"],
-        date_joined=me["date_joined"],
+        referrals_count=user.referrals_count,
+        date_joined=user.date_joined,
         referrals_by_day=referrals_by_day(user=user, counted=None if has_referrals else {}),
     )
 

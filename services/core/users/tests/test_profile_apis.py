@@ -40,8 +40,8 @@ def test_profile_shows_my_code_my_inviter_and_my_referrals_newest_first(user, us
 def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_assert_max_num_queries):
     referrals = referrals_make(user, 250)
     client = client_for(user)  # issuing the token is not part of the request being measured
-    # The token's user, my row, my newest referrals, my referrals per day.
-    with django_assert_max_num_queries(4):
+    # The token's user (my row), my newest referrals, my referrals per day.
+    with django_assert_max_num_queries(3):
         response = client.get(PROFILE_URL)
     body = response.json()
     assert body["referrals_count"] == 250
@@ -49,10 +49,10 @@ def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_
     assert body["referrals"] == [r.phone for r in reversed(referrals)][:100]
 
 
-def test_profile_of_someone_nobody_referred_reads_only_my_row(user, django_assert_num_queries):
+def test_profile_of_someone_nobody_referred_reads_only_the_tokens_user(user, django_assert_num_queries):
     client = client_for(user)
-    # The token's user and my row: with referrals_count 0 there is no referral to list or count.
-    with django_assert_num_queries(2):
+    # The token's user is my row; with referrals_count 0 and no inviter there is nothing else to read.
+    with django_assert_num_queries(1):
         response = client.get(PROFILE_URL)
     body = response.json()
     assert body["referrals"] == []
