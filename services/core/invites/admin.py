@@ -5,23 +5,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from common.csv_export import csv_response
 from invites.models import Inviter, Referral
 
 CSV_HEADER = ("referral_phone", "activated_at", "inviter_phone", "invite_code")
-
-
-class _ReadOnly(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 def _referral_rows(queryset):
@@ -33,7 +21,7 @@ def _referral_rows(queryset):
 
 
 @admin.register(Referral)
-class ReferralAdmin(_ReadOnly):
+class ReferralAdmin(ReadOnlyAdmin):
     list_display = ("phone", "invite_activated_at", "invited_by")
     list_select_related = ("invited_by",)
     search_fields = ("phone", "invited_by__phone", "invited_by__invite_code")
@@ -51,7 +39,7 @@ class ReferralAdmin(_ReadOnly):
 
 
 @admin.register(Inviter)
-class InviterAdmin(_ReadOnly):
+class InviterAdmin(ReadOnlyAdmin):
     list_display = ("phone", "invite_code", "referrals_count", "date_joined")
     search_fields = ("phone", "invite_code")
     ordering = ("-referrals_count", "id")

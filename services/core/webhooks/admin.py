@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from common.admin import ReadOnlyAdmin
 from webhooks.models import WebhookDelivery
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = (
         "event_type",
         "event_id",
@@ -20,14 +21,4 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "event_type")
     search_fields = ("event_id", "url")
     date_hierarchy = "created_at"
-    show_full_result_count = False
     readonly_fields = [field.name for field in WebhookDelivery._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
