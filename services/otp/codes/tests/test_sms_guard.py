@@ -96,12 +96,19 @@ def test_the_whole_service_gets_its_daily_limit(guard, queued):
     assert queued == []
 
 
-def test_a_prefix_that_never_verifies_trips_the_conversion_tripwire_for_an_hour(guard, known_code, queued):
+def _four_sent_to_a_guarded_block(guard, known_code) -> str:
+    """A fresh number block sent 4 codes (0000..0003, known), with the conversion tripwire set to
+    look from 4 sends on for at least half of them verified; returns the block."""
     guard.SMS_GUARD_MIN_SENDS, guard.SMS_GUARD_MIN_CONVERSION = 4, 0.5
     block = _block()
     for n in range(4):
         known_code(f"{n:04d}")
         assert _send(f"{block}{n:04d}") == "sent"
+    return block
+
+
+def test_a_prefix_that_never_verifies_trips_the_conversion_tripwire_for_an_hour(guard, known_code, queued):
+    block = _four_sent_to_a_guarded_block(guard, known_code)
     services.otp_verify(phone=f"{block}0000", code="0000")  # 1 of 4 verified: 25 % < 50 %
     known_code("9999")  # the refused requests' codes, never stored
     known_code("9999")
@@ -113,11 +120,7 @@ def test_a_prefix_that_never_verifies_trips_the_conversion_tripwire_for_an_hour(
 
 
 def test_a_prefix_whose_codes_are_used_stays_open(guard, known_code, queued):
-    guard.SMS_GUARD_MIN_SENDS, guard.SMS_GUARD_MIN_CONVERSION = 4, 0.5
-    block = _block()
-    for n in range(4):
-        known_code(f"{n:04d}")
-        assert _send(f"{block}{n:04d}") == "sent"
+    block = _four_sent_to_a_guarded_block(guard, known_code)
     for n in range(2):
         services.otp_verify(phone=f"{block}{n:04d}", code=f"{n:04d}")
     known_code("9999")
