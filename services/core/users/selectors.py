@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
@@ -21,6 +22,7 @@ REFERRALS_PAGE_MAX = 100
 NEWEST_FIRST = ("-invite_activated_at", "-id")  # served by the user_referrals_idx index
 MAX_CHAIN = 100_000  # a guard for the root walk; the referral forest never has a cycle
 STATS_DAYS = 30
+BY_DAY_CACHE_SECONDS = 24 * 3600  # the key carries the day: an answer is of no use after it
 EXPORT_CHUNK = 2000  # rows per round trip of the CSV export's server-side cursor
 
 
@@ -67,7 +69,8 @@ def profile_get(*, user: User) -> Profile:
     one a sign-in or an activation just wrote): its own fields are used as they are.
 
     Up to three queries: my inviter's code (only when I have activated one), my newest referrals and
-    my referrals per day (only when referrals_count, kept with every activation, says there are any)."""
+    my referrals per day (only when referrals_count, kept with every activation, says there are any,
+    and the cache has not kept them: referrals_by_day)."""
     inviter_code = None
     if user.invited_by_id is not None:
         inviter_code = User.objects.filter(pk=user.invited_by_id).values_list("invite_code", flat=True).first()
@@ -88,15 +91,25 @@ def referrals_by_day(*, user: User, days: int = STATS_DAYS, counted: dict[date, 
     """How many users activated my code on each of the last `days` days (UTC), oldest first, today
     last, days without any as 0: exactly `days` items.
 
-    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day;
-    none when the caller already knows the counts (`counted`: {day: count}, e.g. {} for a user
-    nobody has referred)."""
+    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day,
+    whose answer the default cache keeps under (user, referrals_count, today, days): an activation
+    adds one to referrals_count in the transaction that adds the referral, so a new referral is a
+    new key and a cached answer is never older than the count it was kept under. None when the
+    caller already knows the counts (`counted`: {day: count}, e.g. {} for a user nobody has
+    referred), and none on a cache hit."""
     today = timezone.now().astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    if counted is None:
+    window = [first + timedelta(days=n) for n in range(days)]
+    if counted is not None:
+        return [DayCount(date=day, count=counted.get(day, 0)) for day in window]
+    key = f"referrals_by_day:{user.pk}:{user.referrals_count}:{today.isoformat()}:{days}"
+    counts = cache.get(key)
+    if counts is None:
         since = datetime.combine(first, time.min, tzinfo=UTC)
-        counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
-    return [DayCount(date=day, count=counted.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
+        found = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
+        counts = [found.get(day, 0) for day in window]
+        cache.set(key, counts, timeout=BY_DAY_CACHE_SECONDS)
+    return [DayCount(date=day, count=count) for day, count in zip(window, counts, strict=True)]
 
 
 def referrals_by_day_rows(*, user_pk: int, since: datetime):
