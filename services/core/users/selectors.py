@@ -22,7 +22,7 @@ REFERRALS_PAGE_MAX = 100
 NEWEST_FIRST = ("-invite_activated_at", "-id")  # served by the user_referrals_idx index
 MAX_CHAIN = 100_000  # a guard for the root walk; the referral forest never has a cycle
 STATS_DAYS = 30
-BY_DAY_CACHE_SECONDS = 24 * 3600  # the key carries the day: an answer is of no use after it
+PROFILE_CACHE_SECONDS = 24 * 3600  # the key carries the day: an answer is of no use after it
 EXPORT_CHUNK = 2000  # rows per round trip of the CSV export's server-side cursor
 
 
@@ -68,14 +68,26 @@ def profile_get(*, user: User) -> Profile:
     """`user` is the row the caller read in this request (the token's or the session's user, or the
     one a sign-in or an activation just wrote): its own fields are used as they are.
 
-    Up to three queries: my inviter's code (only when I have activated one), my newest referrals and
-    my referrals per day (only when referrals_count, kept with every activation, says there are any,
-    and the cache has not kept them: referrals_by_day)."""
-    inviter_code = None
-    if user.invited_by_id is not None:
-        inviter_code = User.objects.filter(pk=user.invited_by_id).values_list("invite_code", flat=True).first()
-    has_referrals = user.referrals_count > 0
-    phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
+    What comes from other rows (my inviter's code, my newest referrals, my referrals per day) is
+    kept in the default cache under (user, referrals_count, invited_by, UTC day). Invite codes and
+    phones never change once written, and an activation adds one to referrals_count in the
+    transaction that adds the referral, so each new referral is a new key: a kept answer is never
+    older than the count it was kept under. On a hit, no query; on a miss, up to three: my
+    inviter's code (only when I have activated one), my newest referrals and my referrals per day
+    (only when referrals_count says there are any). With Redis down, every read is a miss."""
+    today = timezone.now().astimezone(UTC).date()
+    key = f"profile_referrals:{user.pk}:{user.referrals_count}:{user.invited_by_id}:{today.isoformat()}"
+    kept = cache.get(key)
+    if kept is None:
+        inviter_code = None
+        if user.invited_by_id is not None:
+            inviter_code = User.objects.filter(pk=user.invited_by_id).values_list("invite_code", flat=True).first()
+        has_referrals = user.referrals_count > 0
+        phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
+        days = referrals_by_day(user=user, today=today, counted=None if has_referrals else {})
+        kept = (inviter_code, phones, [day.count for day in days])
+        cache.set(key, kept, timeout=PROFILE_CACHE_SECONDS)
+    inviter_code, phones, counts = kept
     return Profile(
         phone=user.phone,
         invite_code=user.invite_code,
@@ -83,33 +95,30 @@ def profile_get(*, user: User) -> Profile:
         referrals=phones,
         referrals_count=user.referrals_count,
         date_joined=user.date_joined,
-        referrals_by_day=referrals_by_day(user=user, counted=None if has_referrals else {}),
+        referrals_by_day=_day_counts(today, counts),
     )
 
 
-def referrals_by_day(*, user: User, days: int = STATS_DAYS, counted: dict[date, int] | None = None) -> list[DayCount]:
-    """How many users activated my code on each of the last `days` days (UTC), oldest first, today
-    last, days without any as 0: exactly `days` items.
+def _day_counts(today: date, counts: list[int]) -> list[DayCount]:
+    first = today - timedelta(days=len(counts) - 1)
+    return [DayCount(date=first + timedelta(days=n), count=count) for n, count in enumerate(counts)]
 
-    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day,
-    whose answer the default cache keeps under (user, referrals_count, today, days): an activation
-    adds one to referrals_count in the transaction that adds the referral, so a new referral is a
-    new key and a cached answer is never older than the count it was kept under. None when the
-    caller already knows the counts (`counted`: {day: count}, e.g. {} for a user nobody has
-    referred), and none on a cache hit."""
-    today = timezone.now().astimezone(UTC).date()
+
+def referrals_by_day(
+    *, user: User, days: int = STATS_DAYS, today: date | None = None, counted: dict[date, int] | None = None
+) -> list[DayCount]:
+    """How many users activated my code on each of the last `days` days (UTC) up to `today` (default:
+    today), oldest first, `today` last, days without any as 0: exactly `days` items.
+
+    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day;
+    none when the caller already knows the counts (`counted`: {day: count}, e.g. {} for a user
+    nobody has referred)."""
+    today = today or timezone.now().astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    window = [first + timedelta(days=n) for n in range(days)]
-    if counted is not None:
-        return [DayCount(date=day, count=counted.get(day, 0)) for day in window]
-    key = f"referrals_by_day:{user.pk}:{user.referrals_count}:{today.isoformat()}:{days}"
-    counts = cache.get(key)
-    if counts is None:
+    if counted is None:
         since = datetime.combine(first, time.min, tzinfo=UTC)
-        found = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
-        counts = [found.get(day, 0) for day in window]
-        cache.set(key, counts, timeout=BY_DAY_CACHE_SECONDS)
-    return [DayCount(date=day, count=count) for day, count in zip(window, counts, strict=True)]
+        counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
+    return [DayCount(date=day, count=counted.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
 
 
 def referrals_by_day_rows(*, user_pk: int, since: datetime):

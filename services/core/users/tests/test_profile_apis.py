@@ -1,8 +1,11 @@
 """GET /api/v1/profile/ and /api/v1/profile/referrals/."""
 
 import base64
+from datetime import UTC, timedelta
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 
 from invites.services import invite_activate
 from users.tests.factories import UserFactory, client_for, referrals_make
@@ -59,6 +62,61 @@ def test_profile_of_someone_nobody_referred_reads_only_the_tokens_user(user, dja
     assert body["referrals_count"] == 0
     assert len(body["referrals_by_day"]) == 30
     assert {day["count"] for day in body["referrals_by_day"]} == {0}
+
+
+def test_a_second_read_is_the_tokens_user_only_and_the_same_answer(user, django_assert_num_queries):
+    inviter = UserFactory()
+    invite_activate(user=user, invite_code=inviter.invite_code)
+    referrals_make(user, 150)
+    client = client_for(user)
+    first = client.get(PROFILE_URL).json()
+    with django_assert_num_queries(1):
+        again = client.get(PROFILE_URL).json()
+    assert again == first
+    assert again["activated_invite_code"] == inviter.invite_code
+    assert sum(day["count"] for day in again["referrals_by_day"]) == 150
+
+
+def test_a_new_referral_is_in_the_very_next_read(user, user_api):
+    referrals_make(user, 3)
+    before = user_api.get(PROFILE_URL).json()
+    newcomer = UserFactory()
+    invite_activate(user=newcomer, invite_code=user.invite_code)
+    after = user_api.get(PROFILE_URL).json()
+    assert after["referrals_count"] == before["referrals_count"] + 1 == 4
+    assert after["referrals"][0] == newcomer.phone
+    assert after["referrals_by_day"][-1]["count"] == before["referrals_by_day"][-1]["count"] + 1
+
+
+def test_my_own_activation_is_in_the_very_next_read(user, user_api):
+    assert user_api.get(PROFILE_URL).json()["activated_invite_code"] is None
+    inviter = UserFactory()
+    invite_activate(user=user, invite_code=inviter.invite_code)
+    assert user_api.get(PROFILE_URL).json()["activated_invite_code"] == inviter.invite_code
+
+
+def test_a_kept_answer_serves_only_its_own_utc_day(user, user_api, django_assert_num_queries):
+    newcomer = UserFactory()
+    invite_activate(user=newcomer, invite_code=user.invite_code)
+    assert user_api.get(PROFILE_URL).json()["referrals_by_day"][-1]["count"] == 1
+    tomorrow = timezone.now() + timedelta(days=1)
+    with mock.patch("django.utils.timezone.now", return_value=tomorrow), django_assert_num_queries(3):
+        days = user_api.get(PROFILE_URL).json()["referrals_by_day"]
+    assert days[-1]["date"] == tomorrow.astimezone(UTC).date().isoformat()
+    assert [day["count"] for day in days[-2:]] == [1, 0]
+
+
+def test_with_redis_down_the_profile_is_read_from_the_database(user, user_api, settings):
+    referrals_make(user, 2)
+    # Nothing listens on port 1; errors ignored, as the production settings have it (not the tests').
+    options = {**settings.CACHES["default"]["OPTIONS"], "IGNORE_EXCEPTIONS": True}
+    down = {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0", "OPTIONS": options}
+    settings.CACHES = {**settings.CACHES, "default": down}
+    for _ in range(2):
+        response = user_api.get(PROFILE_URL)
+        assert response.status_code == 200
+        assert response.json()["referrals_count"] == 2
+        assert sum(day["count"] for day in response.json()["referrals_by_day"]) == 2
 
 
 def test_referrals_pages_cover_everyone_once_newest_first(user, user_api):

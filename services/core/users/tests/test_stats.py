@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, time, timedelta
-from unittest import mock
 
 import pytest
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from invites.services import invite_activate
 from users.invite_codes import invite_code_generate
 from users.models import User
 from users.selectors import referrals_by_day, referrals_by_day_rows
@@ -83,33 +81,6 @@ def test_the_profile_api_carries_referrals_by_day(user, user_api):
     today = timezone.now().astimezone(UTC).date()
     assert body["referrals_by_day"][-1] == {"date": today.isoformat(), "count": 1}
     assert body["referrals_by_day"][-4] == {"date": (today - timedelta(days=3)).isoformat(), "count": 1}
-
-
-def test_the_counts_are_kept_until_the_next_referral_and_not_after(user, django_assert_num_queries):
-    _referrals_on(user, [0, 2])
-    user.refresh_from_db()
-    first = referrals_by_day(user=user)
-    with django_assert_num_queries(0):
-        assert referrals_by_day(user=user) == first
-
-    newcomer = UserFactory()
-    invite_activate(user=newcomer, invite_code=user.invite_code)
-    user.refresh_from_db()
-    with django_assert_num_queries(1):
-        counts = referrals_by_day(user=user)
-    assert counts[-1].count == first[-1].count + 1
-    assert sum(d.count for d in counts) == 3
-
-
-def test_a_cached_window_is_only_for_its_day(user, django_assert_num_queries):
-    _referrals_on(user, [0])
-    user.refresh_from_db()
-    assert referrals_by_day(user=user)[-1].count == 1
-    tomorrow = timezone.now() + timedelta(days=1)
-    with mock.patch("django.utils.timezone.now", return_value=tomorrow), django_assert_num_queries(1):
-        days = referrals_by_day(user=user)
-    assert days[-1].date == tomorrow.astimezone(UTC).date()
-    assert [d.count for d in days[-2:]] == [1, 0]
 
 
 def test_my_referrals_download_as_csv_newest_first(user, user_api):
