@@ -74,10 +74,12 @@ def profile_get(*, user: User) -> Profile:
     transaction that adds the referral, so each new referral is a new key: a kept answer is never
     older than the count it was kept under. On a hit, no query; on a miss, up to three: my
     inviter's code (only when I have activated one), my newest referrals and my referrals per day
-    (only when referrals_count says there are any). With Redis down, every read is a miss."""
+    (only when referrals_count says there are any). Neither the cache nor the database is asked
+    when I have no referrals and no inviter. With Redis down, every read is a miss."""
     today = timezone.now().astimezone(UTC).date()
     key = f"profile_referrals:{user.pk}:{user.referrals_count}:{user.invited_by_id}:{today.isoformat()}"
-    kept = cache.get(key)
+    nothing_to_read = user.referrals_count == 0 and user.invited_by_id is None
+    kept = (None, [], [0] * STATS_DAYS) if nothing_to_read else cache.get(key)
     if kept is None:
         inviter_code = None
         if user.invited_by_id is not None:

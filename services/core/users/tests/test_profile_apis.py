@@ -54,9 +54,11 @@ def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_
 
 def test_profile_of_someone_nobody_referred_reads_only_the_tokens_user(user, django_assert_num_queries):
     client = client_for(user)
-    # The token's user is my row; with referrals_count 0 and no inviter there is nothing else to read.
-    with django_assert_num_queries(1):
+    # The token's user is my row; with referrals_count 0 and no inviter there is nothing else to read,
+    # in PostgreSQL or in the cache.
+    with django_assert_num_queries(1), mock.patch("users.selectors.cache") as cache:
         response = client.get(PROFILE_URL)
+    cache.get.assert_not_called()
     body = response.json()
     assert body["referrals"] == []
     assert body["referrals_count"] == 0
