@@ -117,15 +117,7 @@ def bearer(token: str) -> dict:
 
 def sign_in(core_url: str, phone: str) -> dict:
     """Request a code, read it from the dev inbox, exchange it for tokens; the token response."""
-    client = client_headers()
-    response = requests.post(f"{core_url}/api/v1/auth/code/", json={"phone": phone}, headers=client, timeout=10)
-    response.raise_for_status()
-    code = inbox.code(OTP_URL, phone, timeout=SMS_WAIT_SECONDS)
-    response = requests.post(
-        f"{core_url}/api/v1/auth/token/", json={"phone": phone, "code": code}, headers=client, timeout=10
-    )
-    response.raise_for_status()
-    return response.json()
+    return inbox.sign_in(core_url, OTP_URL, phone, headers=client_headers())
 
 
 def codes_by_phone(phones: list[str], *, messages: int) -> dict[str, str]:
@@ -173,7 +165,7 @@ def sign_in_setup_users(environment, **_kwargs):
                 os.environ.get("BENCH_INVITE_CODE")
                 or (sign_in(environment.host, fresh_phone())["profile"]["invite_code"])
             )
-        if "ProfileUser" in names:
+        if names & {"ProfileUser", "ProfilePacedUser"}:
             token = os.environ.get("BENCH_PROFILE_TOKEN")
             if not token:
                 phone = os.environ.get("BENCH_PROFILE_PHONE")
@@ -201,6 +193,12 @@ class HealthzUser(FastHttpUser):
     @task
     def healthz(self):
         self.client.get("/healthz", name="GET /healthz")
+
+
+class HealthzPacedUser(HealthzUser):
+    """1b. The same request at BENCH_USER_RATE per user: the floor's latency when it is not queued."""
+
+    wait_time = evenly_paced(USER_RATE)
 
 
 class CodeRequestUser(FastHttpUser):
@@ -349,6 +347,12 @@ class ProfileUser(FastHttpUser):
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
+
+
+class ProfilePacedUser(ProfileUser):
+    """4b. The same request at BENCH_USER_RATE per user, to set its latency beside 1b's."""
+
+    wait_time = evenly_paced(USER_RATE)
 
 
 _lag_index = itertools.count()

@@ -41,6 +41,7 @@ REFERRALS = 10_000
 JOURNEY = "journey: code → SMS → sign-in → profile → invite"
 PROFILE = "GET /api/v1/profile/ (10k referrals)"
 SIGNIN = "POST /api/v1/auth/token/ (existing user)"
+PACED_RATE = 100  # requests/s of 1b and 4b: the profile's latency beside the floor's, neither queued
 MAX_REQUESTS = 500_000  # a hard bound per scenario, far above what 2 cores serve in its run time
 SETUP_SECONDS = 180  # what locust may spend on a scenario's set-up (sign-ins, codes) before the load
 
@@ -62,6 +63,16 @@ def scenarios(seconds: float, users: int, code_rate: int = 100) -> list[Scenario
     code = "POST /api/v1/auth/code/"
     return [
         Scenario("healthz", "1. GET /healthz (floor)", "HealthzUser", users, "GET /healthz", seconds),
+        Scenario(
+            "healthz_rate",
+            f"1b. GET /healthz at {PACED_RATE}/s",
+            "HealthzPacedUser",
+            PACED_RATE,
+            "GET /healthz",
+            seconds,
+            spawn_rate=PACED_RATE,
+            user_rate=1.0,
+        ),
         Scenario("code", "2. POST /auth/code/ (fresh phone)", "CodeRequestUser", users, code, seconds),
         Scenario(
             "code_rate",
@@ -76,6 +87,16 @@ def scenarios(seconds: float, users: int, code_rate: int = 100) -> list[Scenario
         Scenario("signin", "2c. POST /auth/token/ at 30/s", "SignInUser", 30, SIGNIN, seconds, 3, 30, 1.0),
         Scenario("journey", "3. journey code→SMS→token→profile→invite", "JourneyUser", users, JOURNEY, seconds * 1.5),
         Scenario("profile", "4. GET /profile/ (10k referrals)", "ProfileUser", users, PROFILE, seconds),
+        Scenario(
+            "profile_rate",
+            f"4b. GET /profile/ at {PACED_RATE}/s",
+            "ProfilePacedUser",
+            PACED_RATE,
+            PROFILE,
+            seconds,
+            spawn_rate=PACED_RATE,
+            user_rate=1.0,
+        ),
         Scenario(
             "delivery",
             "5. delivery lag, 1000 codes in 1 s",
@@ -246,7 +267,9 @@ def main() -> int:
         "--code-rate", type=int, default=100, help="offered code requests/s of scenario 2b (default 100, the target's)"
     )
     parser.add_argument(
-        "--only", help="comma-separated scenarios: healthz,code,code_rate,signin,journey,profile,delivery"
+        "--only",
+        help="comma-separated scenarios: healthz,healthz_rate,code,code_rate,signin,journey,profile,"
+        "profile_rate,delivery",
     )
     args = parser.parse_args()
     chosen = scenarios(5 if args.quick else args.seconds, args.users, args.code_rate)
@@ -278,9 +301,12 @@ def main() -> int:
         database_recreate(stack.config.database_url)
         stack.start()
         smoke_test(stack)
-        if any(scenario.key == "profile" for scenario in chosen):
+        if any(scenario.key.startswith("profile") for scenario in chosen):
             seeded = stack.run_core_command("seed_referrals", "--phone", PROFILE_PHONE, "--count", str(REFERRALS))
             print("bench:", seeded)
+            # Signed in once for 4 and 4b: a second code inside the resend cooldown would be refused.
+            profile_token = inbox.sign_in(stack.config.core_url, stack.config.otp_url, PROFILE_PHONE)["access"]
+            os.environ["BENCH_PROFILE_TOKEN"] = profile_token
         wait_for_sms_backlog(stack)
         time.sleep(2)
         rest = probes.snapshot(probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB))

@@ -3,6 +3,7 @@ services/otp/codes/apis.py), whose messages are newest first."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import requests
@@ -30,3 +31,16 @@ def code(otp_url: str, phone: str, *, since: float = 0, count: int = 1, timeout:
     if not wait_until(arrived, timeout, 0.1):
         raise TimeoutError(f"no SMS for {phone} at {otp_url} within {timeout} s (is a worker consuming?)")
     return found[0]["code"]
+
+
+def sign_in(core_url: str, otp_url: str, phone: str, *, headers: dict[str, str] | None = None) -> dict:
+    """Sign `phone` in through the core's public API as a client would: request a code, read it
+    here, trade it for tokens. Returns the POST /api/v1/auth/token/ answer ({access, refresh,
+    profile, ...}); raises requests.HTTPError for a refused step, TimeoutError for a lost SMS."""
+    since = time.time()
+    response = requests.post(f"{core_url}/api/v1/auth/code/", json={"phone": phone}, headers=headers, timeout=10)
+    response.raise_for_status()
+    body = {"phone": phone, "code": code(otp_url, phone, since=since)}
+    response = requests.post(f"{core_url}/api/v1/auth/token/", json=body, headers=headers, timeout=10)
+    response.raise_for_status()
+    return response.json()

@@ -117,3 +117,11 @@ def test_the_code_request_documents_accept_language_as_the_sms_language(schema):
     (header,) = [p for p in parameters if p["in"] == "header"]
     assert header["name"] == "Accept-Language" and header["required"] is False
     assert "SMS" in header["description"]
+
+
+def test_the_profile_lists_are_documented_item_by_item_and_always_present(schema):
+    profile = schema["definitions"]["Profile"]
+    assert profile["properties"]["referrals"]["items"]["type"] == "string"
+    assert profile["properties"]["referrals_by_day"]["items"] == {"$ref": "#/definitions/DayCount"}
+    assert set(schema["definitions"]["DayCount"]["properties"]) == {"date", "count"}
+    assert {"referrals", "referrals_by_day"} <= set(profile["required"])

@@ -35,9 +35,27 @@ class SignInRequestSerializer(serializers.Serializer):
         swagger_schema_fields = {"example": {"phone": "+79991234567", "code": "4821", "invite_code": "7KQ2ZD"}}
 
 
+class DayCountListSerializer(serializers.ListSerializer):
+    """DRF's list_serializer_class hook: the 30 days in one comprehension instead of DRF's per-item,
+    per-field calls (most of the profile's rendering time); the same JSON as the child's fields."""
+
+    def to_representation(self, data) -> list[dict]:
+        return [{"date": day.date.isoformat(), "count": day.count} for day in data]
+
+
 class DayCountSerializer(serializers.Serializer):
     date = serializers.DateField(help_text="A day, UTC")
     count = serializers.IntegerField(help_text="Users who activated my code that day")
+
+    class Meta:
+        list_serializer_class = DayCountListSerializer
+
+
+class PhoneListField(serializers.ListField):
+    """A list of E.164 strings as they are: no CharField call per item."""
+
+    def to_representation(self, data) -> list[str]:
+        return list(data)
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -49,7 +67,7 @@ class ProfileSerializer(serializers.Serializer):
     activated_invite_code = serializers.CharField(
         allow_null=True, help_text="The code I activated (my inviter's); null until then"
     )
-    referrals = serializers.ListField(
+    referrals = PhoneListField(
         child=serializers.CharField(), help_text="Phones of the users who activated my code, newest first, at most 100"
     )
     referrals_count = serializers.IntegerField(help_text="How many users activated my code")
