@@ -12,7 +12,10 @@ import psutil
 def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
     """Every process of the stack, grouped: each service the driver started with its children
     (granian and its workers, the Celery worker), the PostgreSQL backends serving the bench
-    database, and the Redis server (shared with whatever else uses it: reported, not hidden)."""
+    database with their postmaster, and the Redis server (shared with whatever else uses it:
+    reported, not hidden). The postmaster is there for the CPU of the processes it waited for:
+    a query's parallel workers live for that query only and are the postmaster's children, not
+    the backend's (other databases' exited backends count too: an upper bound, as for Redis)."""
     groups: dict[str, list[psutil.Process]] = {name: [] for name in [*leaders, "postgres", "redis"]}
     for name, pid in leaders.items():
         try:
@@ -25,6 +28,9 @@ def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> d
         cmdline = " ".join(filter(None, candidate.info["cmdline"] or [])).strip()
         if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
             groups["postgres"].append(candidate)
+            postmaster = candidate.parent()
+            if postmaster and postmaster.pid not in {process.pid for process in groups["postgres"]}:
+                groups["postgres"].append(postmaster)
         elif (candidate.info["name"] or "").startswith("redis-server") and cmdline.endswith(f":{redis_port}"):
             groups["redis"].append(candidate)
     return groups
@@ -47,8 +53,10 @@ def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
                     label = " ".join(filter(None, process.cmdline()))[:80]
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-            rss += memory.rss
-            pss += memory.pss
+            # The postmaster is in its group for its waited-for children's CPU; its memory is the server's.
+            if name != "postgres" or label.startswith("postgres: "):
+                rss += memory.rss
+                pss += memory.pss
             # Children's times count the CPU of workers that exited and were waited for (recycled
             # web workers, a restarted Celery): still the stack's CPU.
             cpu[process.pid] = times.user + times.system + times.children_user + times.children_system
