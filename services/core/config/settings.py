@@ -118,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # thread for the system's TCP timeout; `?connect_timeout=N` in DATABASE_URL overrides it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 
-# --- Redis (django-redis cache): throttling counters shared by every gunicorn worker ----------
+# --- Redis (django-redis cache): throttling counters, the profiles' kept reads (users.selectors) -
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")
 CORE_REDIS_DB = env.int("CORE_REDIS_DB", default=2)
 CACHES = {

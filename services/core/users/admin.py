@@ -64,6 +64,15 @@ class UserAdmin(admin.ModelAdmin):
             return super().get_search_results(request, queryset, search_term)
         return queryset.filter(phone=phone), False
 
+    def save_model(self, request, obj: User, form, change: bool) -> None:
+        """Write only the fields this form changed: a full save would write back the referral
+        fields as they were read, undoing an activation that committed meanwhile."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        m2m = {field.name for field in User._meta.many_to_many}
+        obj.save(update_fields=[name for name in form.changed_data if name not in m2m])
+
     def has_add_permission(self, request) -> bool:
         return False
 

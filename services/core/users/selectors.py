@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +23,6 @@ REFERRALS_PAGE_MAX = 100
 NEWEST_FIRST = ("-invite_activated_at", "-id")  # served by the user_referrals_idx index
 MAX_CHAIN = 100_000  # a guard for the root walk; the referral forest never has a cycle
 STATS_DAYS = 30
-PROFILE_CACHE_SECONDS = 24 * 3600  # the key carries the day: an answer is of no use after it
 EXPORT_CHUNK = 2000  # rows per round trip of the CSV export's server-side cursor
 
 
@@ -69,15 +69,20 @@ def profile_get(*, user: User) -> Profile:
     one a sign-in or an activation just wrote): its own fields are used as they are.
 
     What comes from other rows (my inviter's code, my newest referrals, my referrals per day) is
-    kept in the default cache under (user, referrals_count, invited_by, UTC day). Invite codes and
-    phones never change once written, and an activation adds one to referrals_count in the
-    transaction that adds the referral, so each new referral is a new key: a kept answer is never
-    older than the count it was kept under. On a hit, no query; on a miss, up to three: my
-    inviter's code (only when I have activated one), my newest referrals and my referrals per day
-    (only when referrals_count says there are any). Neither the cache nor the database is asked
-    when I have no referrals and no inviter. With Redis down, every read is a miss."""
-    today = timezone.now().astimezone(UTC).date()
-    key = f"profile_referrals:{user.pk}:{user.referrals_count}:{user.invited_by_id}:{today.isoformat()}"
+    kept in the default cache under (user, referrals_count, invited_by, UTC day) until that day
+    ends. Invite codes and phones never change once written, and an activation adds one to
+    referrals_count in the transaction that adds the referral (the admin writes only the fields it
+    edits), so each new referral is a new key: a kept answer is never older than the count it was
+    kept under. On a hit, no query; on a miss, up to three: my inviter's code (only when I have
+    activated one), my newest referrals and my referrals per day (only when referrals_count says
+    there are any). Neither the cache nor the database is asked when I have no referrals and no
+    inviter. With Redis down every read is a miss; an unreachable Redis (packets lost) costs the
+    cache's socket timeouts on top, as it does the throttles (settings.CACHES)."""
+    now = timezone.now().astimezone(UTC)
+    today = now.date()
+    # The invite code, unique and never changed, tells this user from one with the same id in a
+    # database restored or re-created next to a cache that kept its keys.
+    key = f"profile:v1:{user.pk}:{user.invite_code}:{user.referrals_count}:{user.invited_by_id}:{today.isoformat()}"
     nothing_to_read = user.referrals_count == 0 and user.invited_by_id is None
     kept = (None, [], [0] * STATS_DAYS) if nothing_to_read else cache.get(key)
     if kept is None:
@@ -88,7 +93,8 @@ def profile_get(*, user: User) -> Profile:
         phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
         days = referrals_by_day(user=user, today=today, counted=None if has_referrals else {})
         kept = (inviter_code, phones, [day.count for day in days])
-        cache.set(key, kept, timeout=PROFILE_CACHE_SECONDS)
+        until_midnight = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC) - now
+        cache.set(key, kept, timeout=math.ceil(until_midnight.total_seconds()))
     inviter_code, phones, counts = kept
     return Profile(
         phone=user.phone,

@@ -1,6 +1,7 @@
 import pytest
 
 from invites.services import invite_activate
+from users.admin import UserAdmin
 from users.models import User
 from users.tests.factories import UserFactory
 
@@ -59,3 +60,17 @@ def test_users_are_neither_added_nor_deleted_in_the_admin(staff_client):
     user = UserFactory()
     assert staff_client.get("/admin/users/user/add/").status_code == 403
     assert staff_client.get(f"/admin/users/user/{user.pk}/delete/").status_code == 403
+
+
+def test_saving_a_user_writes_only_what_the_form_changed(staff_client, monkeypatch):
+    inviter, newcomer = UserFactory(), UserFactory()
+    read_by_the_admin = User.objects.get(pk=inviter.pk)
+    invite_activate(user=newcomer, invite_code=inviter.invite_code)  # commits while the admin saves
+    monkeypatch.setattr(UserAdmin, "get_object", lambda *args, **kwargs: read_by_the_admin)
+
+    response = staff_client.post(f"/admin/users/user/{inviter.pk}/change/", {"_save": "Save"})  # is_active unticked
+
+    assert response.status_code == 302
+    inviter.refresh_from_db()
+    assert inviter.is_active is False
+    assert inviter.referrals_count == 1

@@ -5,9 +5,14 @@ from datetime import UTC, timedelta
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from invites.services import invite_activate
+from users.invite_codes import invite_code_generate
+from users.models import User
 from users.tests.factories import UserFactory, client_for, referrals_make
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +84,15 @@ def test_a_second_read_is_the_tokens_user_only_and_the_same_answer(user, django_
     assert sum(day["count"] for day in again["referrals_by_day"]) == 150
 
 
-def test_a_new_referral_is_in_the_very_next_read(user, user_api):
+@pytest.fixture
+def at_noon():
+    """timezone.now() held at today's noon (UTC): no midnight falls between a test's reads."""
+    noon = timezone.now().astimezone(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    with mock.patch("django.utils.timezone.now", return_value=noon):
+        yield noon
+
+
+def test_a_new_referral_is_in_the_very_next_read(user, user_api, at_noon):
     referrals_make(user, 3)
     before = user_api.get(PROFILE_URL).json()
     newcomer = UserFactory()
@@ -90,22 +103,41 @@ def test_a_new_referral_is_in_the_very_next_read(user, user_api):
     assert after["referrals_by_day"][-1]["count"] == before["referrals_by_day"][-1]["count"] + 1
 
 
-def test_my_own_activation_is_in_the_very_next_read(user, user_api):
+def test_my_own_activation_is_in_the_very_next_read(user, user_api, at_noon):
+    referrals_make(user, 1)  # so that the first read is kept too
     assert user_api.get(PROFILE_URL).json()["activated_invite_code"] is None
     inviter = UserFactory()
     invite_activate(user=user, invite_code=inviter.invite_code)
     assert user_api.get(PROFILE_URL).json()["activated_invite_code"] == inviter.invite_code
 
 
-def test_a_kept_answer_serves_only_its_own_utc_day(user, user_api, django_assert_num_queries):
+def test_a_kept_answer_serves_only_its_own_utc_day(user, user_api, django_assert_num_queries, at_noon):
     newcomer = UserFactory()
     invite_activate(user=newcomer, invite_code=user.invite_code)
     assert user_api.get(PROFILE_URL).json()["referrals_by_day"][-1]["count"] == 1
-    tomorrow = timezone.now() + timedelta(days=1)
+    tomorrow = at_noon + timedelta(days=1)
     with mock.patch("django.utils.timezone.now", return_value=tomorrow), django_assert_num_queries(3):
         days = user_api.get(PROFILE_URL).json()["referrals_by_day"]
     assert days[-1]["date"] == tomorrow.astimezone(UTC).date().isoformat()
     assert [day["count"] for day in days[-2:]] == [1, 0]
+
+
+def test_a_kept_answer_expires_when_its_utc_day_ends(user, user_api, at_noon):
+    referrals_make(user, 1)
+    user_api.get(PROFILE_URL)
+    (key,) = cache.keys(f"profile:v1:{user.pk}:*")  # type: ignore[attr-defined]  # django-redis
+    assert 0 < cache.ttl(key) <= 12 * 3600  # type: ignore[attr-defined]
+
+
+def test_a_kept_answer_is_only_for_the_user_it_was_kept_for(user, user_api):
+    """A database restored or re-created beside a cache that kept its keys has other users under
+    the same ids: the invite code in the key tells them apart."""
+    referrals_make(user, 2)
+    assert user_api.get(PROFILE_URL).json()["referrals_count"] == 2
+    User.objects.filter(invited_by=user).update(phone=Concat(F("phone"), Value("9")))  # another database's users
+    User.objects.filter(pk=user.pk).update(invite_code=invite_code_generate())
+    phones = set(User.objects.filter(invited_by=user).values_list("phone", flat=True))
+    assert set(user_api.get(PROFILE_URL).json()["referrals"]) == phones
 
 
 def test_with_redis_down_the_profile_is_read_from_the_database(user, user_api, settings):
