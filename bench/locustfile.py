@@ -9,7 +9,8 @@ Environment:
     OTP_URL              the OTP service (dev inbox; DeliveryLagUser), default http://127.0.0.1:8001
     OTP_SERVICE_TOKEN    the OTP service token (DeliveryLagUser only)
     BENCH_INVITE_CODE    invite code every journey activates (default: a user signed in at start)
-    BENCH_USER_RATE      requests per second of each CodeRequestPacedUser and SignInUser (default 1):
+    BENCH_USER_RATE      requests per second of each paced user (HealthzPacedUser, CodeRequestPacedUser,
+                         SignInUser, ProfilePacedUser; default 1):
                          -u 100 is a constant offered load of 100 requests/s
     BENCH_SIGNIN_COUNT   existing users SignInUser signs in (one code each, sent and read at start;
                          needs the OTP service's resend cooldown at most 1 s, OTP_RESEND_COOLDOWN_SECONDS)

@@ -28,7 +28,10 @@ def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> d
         cmdline = " ".join(filter(None, candidate.info["cmdline"] or [])).strip()
         if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
             groups["postgres"].append(candidate)
-            postmaster = candidate.parent()
+            try:
+                postmaster = candidate.parent()
+            except psutil.Error:
+                continue  # the backend just exited
             if postmaster and postmaster.pid not in {process.pid for process in groups["postgres"]}:
                 groups["postgres"].append(postmaster)
         elif (candidate.info["name"] or "").startswith("redis-server") and cmdline.endswith(f":{redis_port}"):
@@ -67,8 +70,11 @@ def snapshot(groups: dict[str, list[psutil.Process]]) -> dict[str, dict]:
 
 
 def cpu_seconds(before: dict, after: dict) -> float:
-    """CPU used between two snapshots by the processes alive at the second one."""
-    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+    """CPU used by one group between two of its snapshots: what its processes hold at the second
+    less what those at the first held. A process gone by the second was waited for by its parent
+    in the group (a granian master, the postmaster), whose children's times now hold all of its
+    CPU, the part before the window included: subtracting that part keeps it out."""
+    return sum(after.values()) - sum(before.values())
 
 
 def total_rss(shot: dict[str, dict]) -> float:
