@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import psutil
+import psycopg2
 
 
-def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> dict[str, list[psutil.Process]]:
+def postmaster(database_url: str) -> psutil.Process | None:
+    """The postmaster of the PostgreSQL server at `database_url`: the parent of a backend of ours
+    (pg_backend_pid()). None when the server's processes are not on this machine."""
+    with contextlib.closing(psycopg2.connect(database_url)) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        (backend,) = cursor.fetchone()
+        try:
+            return psutil.Process(backend).parent()
+        except psutil.Error:
+            return None
+
+
+def stack_processes(
+    leaders: dict[str, int], redis_url: str, database: str, postmaster: psutil.Process | None = None
+) -> dict[str, list[psutil.Process]]:
     """Every process of the stack, grouped: each service the driver started with its children
     (granian and its workers, the Celery worker), the PostgreSQL backends serving the bench
-    database with their postmaster, and the Redis server (shared with whatever else uses it:
-    reported, not hidden). The postmaster is there for the CPU of the processes it waited for:
-    a query's parallel workers live for that query only and are the postmaster's children, not
-    the backend's (other databases' exited backends count too: an upper bound, as for Redis)."""
+    database with the server's `postmaster` (see `postmaster()`), and the Redis server (shared
+    with whatever else uses it: reported, not hidden). The postmaster is there for the CPU of the
+    processes it waited for: a query's parallel workers live for that query only and are its
+    children, not the backend's (other databases' exited backends and autovacuum's workers count
+    too: an upper bound, as for Redis)."""
     groups: dict[str, list[psutil.Process]] = {name: [] for name in [*leaders, "postgres", "redis"]}
+    groups["postgres"] += [postmaster] if postmaster else []
     for name, pid in leaders.items():
         try:
             leader = psutil.Process(pid)
@@ -28,12 +47,6 @@ def stack_processes(leaders: dict[str, int], redis_url: str, database: str) -> d
         cmdline = " ".join(filter(None, candidate.info["cmdline"] or [])).strip()
         if cmdline.startswith("postgres: ") and f" {database} " in cmdline:
             groups["postgres"].append(candidate)
-            try:
-                postmaster = candidate.parent()
-            except psutil.Error:
-                continue  # the backend just exited
-            if postmaster and postmaster.pid not in {process.pid for process in groups["postgres"]}:
-                groups["postgres"].append(postmaster)
         elif (candidate.info["name"] or "").startswith("redis-server") and cmdline.endswith(f":{redis_port}"):
             groups["redis"].append(candidate)
     return groups

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,14 @@ def scenarios(seconds: float, users: int, code_rate: int = 100) -> list[Scenario
     ]
 
 
-def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> dict:
+def stack_finder(stack: Stack) -> Callable[[], dict[str, list[psutil.Process]]]:
+    """The stack's processes, grouped (probes.stack_processes), the PostgreSQL server's postmaster
+    looked up once: it is in the postgres group whether or not a backend of the bench is alive."""
+    server = probes.postmaster(stack.config.database_url)
+    return lambda: probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB, server)
+
+
+def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = False) -> dict:
     samples_path = OUT / "raw" / f"{scenario.key}.json"
     samples_path.parent.mkdir(parents=True, exist_ok=True)
     samples_path.unlink(missing_ok=True)
@@ -145,7 +153,6 @@ def run_scenario(stack: Stack, scenario: Scenario, *, profile: bool = False) -> 
         scenario.user_class,
     ]
     log = open(OUT / "logs" / f"locust-{scenario.key}.log", "w")  # noqa: SIM115
-    find = lambda: probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB)  # noqa: E731
     recorders = profiling.record(stack.pids(), run_time, OUT / "profiles" / scenario.key) if profile else []
     with probes.Sampler(find) as sampler:
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -315,12 +322,13 @@ def main() -> int:
             os.environ["BENCH_PROFILE_TOKEN"] = profile_token(stack)
         wait_for_sms_backlog(stack)
         time.sleep(2)
-        rest = probes.snapshot(probes.stack_processes(stack.pids(), stack.config.redis_url, BENCH_DB))
+        find = stack_finder(stack)
+        rest = probes.snapshot(find())
         memory["rest"] = probes.memory_summary(rest)
         peak = rest
         for scenario in chosen:
             print(f"bench: {scenario.title} ...", flush=True)
-            result = run_scenario(stack, scenario, profile=args.profile)
+            result = run_scenario(stack, scenario, find, profile=args.profile)
             result["sms_backlog_drained_s"] = wait_for_sms_backlog(stack)
             scenario_peak = result.pop("_peak")
             if scenario_peak and probes.total_rss(scenario_peak) > probes.total_rss(peak):
