@@ -279,6 +279,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5 s per scenario: to check the harness, not to measure")
     parser.add_argument("--profile", action="store_true", help="py-spy every service during each scenario")
     parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="both web services log each request, as under `make run` (its defaults; honcho's relay not counted)",
+    )
+    parser.add_argument(
         "--code-rate", type=int, default=100, help="offered code requests/s of scenario 2b (default 100, the target's)"
     )
     parser.add_argument(
@@ -293,7 +298,7 @@ def main() -> int:
         chosen = [s for s in chosen if s.key in keys]
 
     (OUT / "logs").mkdir(parents=True, exist_ok=True)
-    stack = Stack(logs=OUT / "logs")
+    stack = Stack(logs=OUT / "logs", access_log=args.access_log)
     # Ctrl-C and SIGTERM both end in the clean-up below, even if the caller started us with SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -305,6 +310,7 @@ def main() -> int:
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "commit": git_commit(),
+        "access_log": args.access_log,
         "tuning": stack.tuning(),
         "scenarios": {},
     }

@@ -47,13 +47,15 @@ class Stack(DeclaredStack):
     DBs no default of the product uses, under a per-run prefix; neither service logs a line per request,
     as under compose, where the HTTPS proxy keeps the one access log."""
 
-    def __init__(self, logs: Path) -> None:
+    def __init__(self, logs: Path, *, access_log: bool = False) -> None:
+        """`access_log`: each web service logs every request (ACCESS_LOG=-), which is all that sets
+        `make run`'s stack apart from this one but for the lifted limits the load needs."""
         token = secrets.token_urlsafe
         config = Config(
             redis_url=server_url("REDIS_URL", "redis://127.0.0.1:6379"),
             database_url=f"{server_url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432')}/{BENCH_DB}",
             **{"prefix": f"bench-{secrets.token_hex(4)}:", "token": token(32)},
-            env={**PRODUCTION_LIKE, "OTP_SECRET": token(32)},
+            env={**PRODUCTION_LIKE, "OTP_SECRET": token(32), **({"ACCESS_LOG": "-"} if access_log else {})},
             **{"otp_db": 12, "celery_db": 13, "core_db": 14, "core_broker_db": 15},
             otp_env={"SECRET_KEY": token(50)},
             core_env={"SECRET_KEY": token(50)},
