@@ -83,16 +83,18 @@ def profile_get(*, user: User) -> Profile:
     # The invite code, unique and never changed, tells this user from one with the same id in a
     # database restored or re-created next to a cache that kept its keys.
     key = f"profile:v1:{user.pk}:{user.invite_code}:{user.referrals_count}:{user.invited_by_id}:{today.isoformat()}"
-    nothing_to_read = user.referrals_count == 0 and user.invited_by_id is None
+    has_referrals = user.referrals_count > 0
+    nothing_to_read = not has_referrals and user.invited_by_id is None
     kept = (None, [], [0] * STATS_DAYS) if nothing_to_read else cache.get(key)
     if kept is None:
         inviter_code = None
         if user.invited_by_id is not None:
             inviter_code = User.objects.filter(pk=user.invited_by_id).values_list("invite_code", flat=True).first()
-        has_referrals = user.referrals_count > 0
-        phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS]) if has_referrals else []
-        days = referrals_by_day(user=user, today=today, counted=None if has_referrals else {})
-        kept = (inviter_code, phones, [day.count for day in days])
+        phones, counts = [], [0] * STATS_DAYS
+        if has_referrals:
+            phones = list(_referrals(user.pk).values_list("phone", flat=True)[:PROFILE_REFERRALS])
+            counts = [day.count for day in referrals_by_day(user=user, today=today)]
+        kept = (inviter_code, phones, counts)
         until_midnight = datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC) - now
         cache.set(key, kept, timeout=math.ceil(until_midnight.total_seconds()))
     inviter_code, phones, counts = kept
@@ -108,25 +110,20 @@ def profile_get(*, user: User) -> Profile:
 
 
 def _day_counts(today: date, counts: list[int]) -> list[DayCount]:
+    """`counts` (one per day, oldest first, `today` last) as DayCounts with their dates."""
     first = today - timedelta(days=len(counts) - 1)
     return [DayCount(date=first + timedelta(days=n), count=count) for n, count in enumerate(counts)]
 
 
-def referrals_by_day(
-    *, user: User, days: int = STATS_DAYS, today: date | None = None, counted: dict[date, int] | None = None
-) -> list[DayCount]:
+def referrals_by_day(*, user: User, days: int = STATS_DAYS, today: date | None = None) -> list[DayCount]:
     """How many users activated my code on each of the last `days` days (UTC) up to `today` (default:
     today), oldest first, `today` last, days without any as 0: exactly `days` items.
 
-    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day;
-    none when the caller already knows the counts (`counted`: {day: count}, e.g. {} for a user
-    nobody has referred)."""
+    One query, a range scan of user_referrals_idx (invited_by, invite_activated_at) grouped by day."""
     today = today or timezone.now().astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
-    if counted is None:
-        since = datetime.combine(first, time.min, tzinfo=UTC)
-        counted = dict(referrals_by_day_rows(user_pk=user.pk, since=since))
-    return [DayCount(date=day, count=counted.get(day, 0)) for day in (first + timedelta(days=n) for n in range(days))]
+    counted = dict(referrals_by_day_rows(user_pk=user.pk, since=datetime.combine(first, time.min, tzinfo=UTC)))
+    return _day_counts(today, [counted.get(first + timedelta(days=n), 0) for n in range(days)])
 
 
 def referrals_by_day_rows(*, user_pk: int, since: datetime):
