@@ -12,8 +12,9 @@ Environment:
     BENCH_USER_RATE      requests per second of each paced user (HealthzPacedUser, CodeRequestPacedUser,
                          SignInUser, ProfilePacedUser; default 1):
                          -u 100 is a constant offered load of 100 requests/s
-    BENCH_SIGNIN_COUNT   existing users SignInUser signs in (one code each, sent and read at start;
-                         needs the OTP service's resend cooldown at most 1 s, OTP_RESEND_COOLDOWN_SECONDS)
+    BENCH_SIGNIN_COUNT   existing users SignInUser and SignInSaturatingUser sign in (one code each, sent
+                         and read at start; needs the OTP service's resend cooldown at most 1 s,
+                         OTP_RESEND_COOLDOWN_SECONDS); the run ends when they are all used
     BENCH_PROFILE_PHONE  the user ProfileUser reads, signed in at start (seed it with 10,000 referrals:
                          `manage.py seed_referrals --phone ... --count 10000` in services/core)
     BENCH_PROFILE_TOKEN  or an access token of that user
@@ -155,6 +156,7 @@ def existing_users_with_codes(core_url: str, count: int) -> list[tuple[str, str]
 
 setup: dict[str, str] = {}
 signin_codes: list[tuple[str, str]] = []
+_codes_used_up = gevent.event.Event()
 
 
 @events.test_start.add_listener
@@ -174,7 +176,7 @@ def sign_in_setup_users(environment, **_kwargs):
                     raise RuntimeError("ProfileUser needs BENCH_PROFILE_PHONE or BENCH_PROFILE_TOKEN")
                 token = sign_in(environment.host, phone)["access"]
             setup["profile_token"] = token
-        if "SignInUser" in names:
+        if names & {"SignInUser", "SignInSaturatingUser"}:
             signin_codes.extend(existing_users_with_codes(environment.host, int(os.environ["BENCH_SIGNIN_COUNT"])))
     except (requests.RequestException, RuntimeError, TimeoutError, KeyError) as exc:
         logger.error("set-up failed: %s", exc)
@@ -228,8 +230,9 @@ class CodeRequestPacedUser(CodeRequestUser):
 
 
 class SignInUser(FastHttpUser):
-    """POST /api/v1/auth/token/ of an existing user with a valid code (BENCH_SIGNIN_COUNT of them,
-    prepared at start), at BENCH_USER_RATE per user."""
+    """2c. POST /api/v1/auth/token/ of an existing user with a valid code (BENCH_SIGNIN_COUNT of them,
+    prepared at start), at BENCH_USER_RATE per user. The run ends when every prepared code is used,
+    so the measured window never holds time without load."""
 
     wait_time = evenly_paced(USER_RATE)
 
@@ -237,7 +240,11 @@ class SignInUser(FastHttpUser):
     @task
     def sign_in(self):
         if not signin_codes:
-            return  # every prepared code is used: idle until the run ends
+            if not _codes_used_up.is_set():
+                _codes_used_up.set()
+                logger.warning("every prepared sign-in code is used: the run ends")
+                gevent.spawn_later(0, self.environment.runner.quit)
+            raise StopUser()
         phone, code = signin_codes.pop()
         with self.client.post(
             "/api/v1/auth/token/",
@@ -248,6 +255,12 @@ class SignInUser(FastHttpUser):
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
+
+
+class SignInSaturatingUser(SignInUser):
+    """2d. The same sign-ins with no pause: CPU per sign-in at saturation, as for the code request (2)."""
+
+    wait_time = constant(0)
 
 
 class JourneyUser(FastHttpUser):

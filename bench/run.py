@@ -42,6 +42,9 @@ REFERRALS = 10_000
 JOURNEY = "journey: code → SMS → sign-in → profile → invite"
 PROFILE = "GET /api/v1/profile/ (10k referrals)"
 SIGNIN = "POST /api/v1/auth/token/ (existing user)"
+# 2d prepares a code per sign-in it may make: this rate × its run time, plus a tenth. Should the
+# stack go faster, the run ends when the codes are used, and the window with it.
+SIGNIN_EXPECTED_RATE = 450
 PACED_RATE = 100  # requests/s of 1b and 4b: the profile's latency beside the floor's, neither queued
 MAX_REQUESTS = 500_000  # a hard bound per scenario, far above what 2 cores serve in its run time
 SETUP_SECONDS = 180  # what locust may spend on a scenario's set-up (sign-ins, codes) before the load
@@ -58,6 +61,7 @@ class Scenario:
     warmup: float = 3
     spawn_rate: float = 50
     user_rate: float | None = None  # requests/s per user: users × user_rate is a constant offered load
+    expected_rate: float | None = None  # sign-ins: requests/s to prepare codes for, when not paced
 
 
 def scenarios(seconds: float, users: int, code_rate: int = 100) -> list[Scenario]:
@@ -86,6 +90,15 @@ def scenarios(seconds: float, users: int, code_rate: int = 100) -> list[Scenario
             user_rate=1.0,
         ),
         Scenario("signin", "2c. POST /auth/token/ at 30/s", "SignInUser", 30, SIGNIN, seconds, 3, 30, 1.0),
+        Scenario(
+            "signin_max",
+            "2d. POST /auth/token/ (saturated)",
+            "SignInSaturatingUser",
+            users,
+            SIGNIN,
+            seconds / 2,
+            expected_rate=SIGNIN_EXPECTED_RATE,
+        ),
         Scenario("journey", "3. journey code→SMS→token→profile→invite", "JourneyUser", users, JOURNEY, seconds * 1.5),
         Scenario("profile", "4. GET /profile/ (10k referrals)", "ProfileUser", users, PROFILE, seconds),
         Scenario(
@@ -125,6 +138,7 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
     ready_path = samples_path.with_suffix(".ready")
     ready_path.unlink(missing_ok=True)
     run_time = scenario.warmup + scenario.seconds
+    signin_rate = scenario.users * scenario.user_rate if scenario.user_rate else scenario.expected_rate or 0
     env = {
         **os.environ,
         "OTP_URL": stack.config.otp_url,
@@ -137,7 +151,7 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
         "BENCH_FORWARDED_FOR": os.environ.get("BENCH_FORWARDED_FOR", "1"),
         "BENCH_READY": str(ready_path),
         "BENCH_USER_RATE": str(scenario.user_rate or 1),
-        "BENCH_SIGNIN_COUNT": str(round(scenario.users * (scenario.user_rate or 1) * run_time * 1.1) + 10),
+        "BENCH_SIGNIN_COUNT": str(round(signin_rate * run_time * 1.1) + 10),
     }
     # The delivery scenario ends itself once every code is found or given up on (15 s each); the
     # others run for their time once the set-up is done; -t only bounds a hung set-up.
@@ -288,7 +302,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--only",
-        help="comma-separated scenarios: healthz,healthz_rate,code,code_rate,signin,journey,profile,"
+        help="comma-separated scenarios: healthz,healthz_rate,code,code_rate,signin,signin_max,journey,profile,"
         "profile_rate,delivery",
     )
     args = parser.parse_args()
