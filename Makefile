@@ -92,8 +92,9 @@ $(VENV)/.bench: $(VENV)/.installed bench/requirements.txt
 	$(BIN)/pip install --quiet -r bench/requirements.txt
 	touch $@
 
-bench: $(VENV)/.bench  ## load-test a production-like stack with locust: table, var/bench/results.json + latency.png
+bench: $(VENV)/.bench  ## load-test a production-like stack with locust: table, var/bench/results.json + latency.png; then the framework's floors
 	$(PY) -m devstack servers --postgres -- $(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) -m devstack servers --postgres -- $(PY) bench/floors.py
 
 clean:  ## remove the virtual environment and run-time files
 	rm -rf $(VENV) var
