@@ -27,6 +27,7 @@ Environment:
     BENCH_RUN_SECONDS    quit this long after the set-up is done (default: --run-time alone, which
                          counts the set-up too)
     BENCH_READY          touch this file when the set-up is done and the load starts
+    BENCH_DONE           touch this file when the load ends before the run time (sign-in codes used up)
     BENCH_SAMPLES        write every latency (ms) per request name to this JSON file at the end
 """
 
@@ -41,6 +42,7 @@ import random
 import time
 from collections import defaultdict
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import gevent
@@ -240,9 +242,13 @@ class SignInUser(FastHttpUser):
     @task
     def sign_in(self):
         if not signin_codes:
+            if self.environment.process_exit_code == 2:
+                raise StopUser()  # the set-up failed and has said so: the run is ending
             if not _codes_used_up.is_set():
                 _codes_used_up.set()
                 logger.warning("every prepared sign-in code is used: the run ends")
+                if os.environ.get("BENCH_DONE"):
+                    Path(os.environ["BENCH_DONE"]).touch()
                 gevent.spawn_later(0, self.environment.runner.quit)
             raise StopUser()
         phone, code = signin_codes.pop()

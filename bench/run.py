@@ -135,8 +135,9 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
     samples_path = OUT / "raw" / f"{scenario.key}.json"
     samples_path.parent.mkdir(parents=True, exist_ok=True)
     samples_path.unlink(missing_ok=True)
-    ready_path = samples_path.with_suffix(".ready")
+    ready_path, done_path = samples_path.with_suffix(".ready"), samples_path.with_suffix(".done")
     ready_path.unlink(missing_ok=True)
+    done_path.unlink(missing_ok=True)
     run_time = scenario.warmup + scenario.seconds
     signin_rate = scenario.users * scenario.user_rate if scenario.user_rate else scenario.expected_rate or 0
     env = {
@@ -150,6 +151,7 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
         "BENCH_LAG_RATE": "1000",
         "BENCH_FORWARDED_FOR": os.environ.get("BENCH_FORWARDED_FOR", "1"),
         "BENCH_READY": str(ready_path),
+        "BENCH_DONE": str(done_path),
         "BENCH_USER_RATE": str(scenario.user_rate or 1),
         "BENCH_SIGNIN_COUNT": str(round(signin_rate * run_time * 1.1) + 10),
     }
@@ -173,7 +175,12 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
         try:
             load_ends = scenario.warmup + scenario.seconds if scenario.seconds else None
             cpu, window, load = watch(
-                locust, find, ready_path, warmup=scenario.warmup, load_ends=load_ends, limit=run_time + SETUP_SECONDS
+                locust,
+                find,
+                (ready_path, done_path),
+                warmup=scenario.warmup,
+                load_ends=load_ends,
+                limit=run_time + SETUP_SECONDS,
             )
         finally:
             if locust.poll() is None:
@@ -212,12 +219,14 @@ def run_scenario(stack: Stack, scenario: Scenario, find, *, profile: bool = Fals
 
 
 def watch(
-    locust: subprocess.Popen, find, ready: Path, *, warmup: float, load_ends: float | None, limit: float
+    locust: subprocess.Popen, find, marks: tuple[Path, Path], *, warmup: float, load_ends: float | None, limit: float
 ) -> tuple[dict[str, float], float, dict]:
     """Wait for locust; return the CPU seconds (utime + stime, children included) each part of the
     stack, locust itself and everything else on the machine used between the end of the warm-up and
     the end of the load (or locust's exit), that window's length, and the machine's 1-minute load
-    average at both ends. The clock starts when locust's set-up is done (its `ready` file)."""
+    average at both ends. `marks` are the files locust touches when its set-up is done (the clock
+    starts) and when its load ends early (the window ends: sign-in codes used up)."""
+    ready, done = marks
     started = time.monotonic()
     load_started: float | None = None
     locust_process = psutil.Process(locust.pid)
@@ -240,8 +249,12 @@ def watch(
             before, load_before = mark(), os.getloadavg()[0]
         if after is None and load_ends is not None and elapsed >= load_ends:
             after = mark()
-        time.sleep(0.25)
+        if before is not None and after is None and done.exists():
+            after = mark()
+        time.sleep(0.05 if load_started is not None else 0.25)
     if before is None:
+        if done.exists():
+            raise RuntimeError("the prepared sign-in codes ran out in the warm-up: raise SIGNIN_EXPECTED_RATE")
         raise RuntimeError("locust stopped before the end of its set-up and warm-up")
     after = after or mark()
     cpu = {name: probes.cpu_seconds(before[0][name]["cpu"], after[0][name]["cpu"]) for name in after[0]}
