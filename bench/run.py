@@ -247,9 +247,8 @@ def watch(
         elapsed = time.monotonic() - load_started if load_started is not None else -1.0
         if before is None and elapsed >= warmup:
             before, load_before = mark(), os.getloadavg()[0]
-        if after is None and load_ends is not None and elapsed >= load_ends:
-            after = mark()
-        if before is not None and after is None and done.exists():
+        load_over = (load_ends is not None and elapsed >= load_ends) or done.exists()
+        if before is not None and after is None and load_over:
             after = mark()
         time.sleep(0.05 if load_started is not None else 0.25)
     if before is None:

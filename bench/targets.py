@@ -22,11 +22,7 @@ def cpu_targets(scenarios: dict) -> list[dict]:
     healthz_cpu = scenarios.get("healthz", {}).get("stack_cpu_ms_per_request")
     floor = f" (healthz {healthz_cpu:.2f} ms)" if healthz_cpu else ""
     offered = scenarios.get("code_rate", {}).get("offered_rate") or 100
-    for key, label in (("code_rate", f"at {offered:.0f}/s"), ("code", "at saturation")):
-        cpu = scenarios.get(key, {}).get("stack_cpu_ms_per_request")
-        if cpu is not None:
-            name = f"code request CPU <= {CODE_CPU_TARGET_MS} ms, whole stack, {label}"
-            checks.append(_check(name, cpu <= CODE_CPU_TARGET_MS, f"{cpu:.2f} ms{floor}"))
+    checks += _cpu_checks(scenarios, "code request", CODE_CPU_TARGET_MS, ("code_rate", offered, "code"), floor)
     paced = scenarios.get("code_rate", {}).get("rows") or [None]
     if paced[0] and paced[0]["p99_ms"] is not None:
         p99, rate = paced[0]["p99_ms"], paced[0]["rps"]
@@ -34,11 +30,21 @@ def cpu_targets(scenarios: dict) -> list[dict]:
         name += "" if offered == 100 else " (the target's load is 100/s)"
         checks.append(_check(name, p99 <= CODE_RATE_P99_TARGET_MS, f"{p99:.1f} ms ({_fmt(rate)}/s served)"))
     signin_rate = scenarios.get("signin", {}).get("offered_rate") or 30
-    for key, label in (("signin", f"at {signin_rate:.0f}/s"), ("signin_max", "at saturation")):
+    what = "sign-in (existing user)"
+    checks += _cpu_checks(scenarios, what, SIGNIN_CPU_TARGET_MS, ("signin", signin_rate, "signin_max"), floor)
+    return checks
+
+
+def _cpu_checks(scenarios: dict, what: str, target_ms: float, keys: tuple[str, float, str], floor: str) -> list[dict]:
+    """One request's CPU target checked at a constant rate and at saturation: `keys` is (the paced
+    scenario, its offered rate in requests/s, the saturated scenario); a scenario not run is left out."""
+    paced, rate, saturated = keys
+    checks = []
+    for key, label in ((paced, f"at {rate:.0f}/s"), (saturated, "at saturation")):
         cpu = scenarios.get(key, {}).get("stack_cpu_ms_per_request")
         if cpu is not None:
-            name = f"sign-in (existing user) CPU <= {SIGNIN_CPU_TARGET_MS} ms, whole stack, {label}"
-            checks.append(_check(name, cpu <= SIGNIN_CPU_TARGET_MS, f"{cpu:.2f} ms{floor}"))
+            name = f"{what} CPU <= {target_ms} ms, whole stack, {label}"
+            checks.append(_check(name, cpu <= target_ms, f"{cpu:.2f} ms{floor}"))
     return checks
 
 
