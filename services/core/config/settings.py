@@ -31,7 +31,7 @@ refuse_unsafe_production(production=PRODUCTION, debug=DEBUG, allowed_hosts=ALLOW
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "users.admin_apps.StaffAdminConfig",  # django.contrib.admin whose site asks staff for a TOTP too
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "drf_yasg",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "users",
     "invites",
     "webhooks",
@@ -55,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the admin's second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.PagesContentSecurityPolicy",
@@ -197,6 +200,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is limited; no row for every sign-in
 AXES_CLIENT_IP_CALLABLE = "users.admin_lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "users.admin_lockout.admin_lockout_response"
+
+# --- Admin second factor (django-otp): a TOTP after the password; enrolment by manage.py -------
+# staff_totp_enroll <phone> (docs/admin.md). The issuer names the entry in the authenticator app.
+OTP_TOTP_ISSUER = env.str("ADMIN_TOTP_ISSUER", default="Referrals admin")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the secret is shown once, by the command, never in the admin
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],

@@ -2,13 +2,16 @@
 
 Referral fields are read-only here: invite_activate is the only writer, so the denormalised
 referrals_count stays true. Users are deactivated, never deleted (their referrals point at them).
-Accounts appear at first sign-in; staff accounts come from `manage.py createsuperuser`.
+Accounts appear at first sign-in; staff accounts come from `manage.py createsuperuser`, their
+authenticators from `manage.py staff_totp_enroll` (listed here, never made or shown here).
 """
 
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from common.admin import ReadOnlyAdmin
 from common.phones import phone_normalize
 from svckit.phones import InvalidPhone
 from users.models import User
@@ -78,3 +81,21 @@ class UserAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+admin.site.unregister(TOTPDevice)  # django-otp's own admin adds devices and edits their secrets
+
+
+@admin.register(TOTPDevice)
+class StaffAuthenticatorAdmin(ReadOnlyAdmin):
+    """Who has an authenticator, since when and when it last let them in. Deleting one revokes it:
+    its owner is out of the admin until enrolled again (docs/admin.md)."""
+
+    list_display = ("user", "name", "created_at", "last_used_at", "throttling_failure_count")
+    list_select_related = ("user",)
+    search_fields = ("user__phone",)
+    fields = list_display
+    readonly_fields = list_display
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)

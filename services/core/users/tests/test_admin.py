@@ -4,14 +4,14 @@ from invites.services import invite_activate
 from users.admin import UserAdmin
 from users.models import User
 from users.tests.factories import UserFactory
+from users.tests.staff import staff_client as signed_in_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(User.objects.create_superuser("+79990000000", "admin-pass-123"))
-    return client
+    return signed_in_staff(client)
 
 
 def test_phone_users_cannot_log_into_the_admin(client):

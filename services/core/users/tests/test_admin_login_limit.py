@@ -1,5 +1,6 @@
 """The admin login limit (django-axes), through the real admin login form: 5 failures per
-username and address, then 429 with Retry-After for an hour, the right password included."""
+username and address, then 429 with Retry-After for an hour, the right password and code included.
+(test_admin_2fa.py: wrong authenticator codes count as failures too.)"""
 
 from __future__ import annotations
 
@@ -8,22 +9,28 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from users.models import User
+from users.tests.staff import enrolled_superuser, totp_code
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/admin/login/?next=/admin/"
 ADMIN_PHONE, PASSWORD = "+79990000000", "admin-pass-123"
+OTHER_PHONE = "+79990000001"
 
 
 @pytest.fixture
 def admin_user():
-    return User.objects.create_superuser(ADMIN_PHONE, PASSWORD)
+    user, _ = enrolled_superuser(ADMIN_PHONE, PASSWORD)
+    return user
 
 
-def _log_in(client, password: str, *, username: str = ADMIN_PHONE, address: str = "10.0.0.1"):
-    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+def _log_in(client, password: str, *, username: str = ADMIN_PHONE, address: str = "10.0.0.1", steps: int = 0):
+    """The admin login with this password and the account's current authenticator code
+    (steps=1: the next one, so a second sign-in in the same 30 s is not a replay)."""
+    code = totp_code(TOTPDevice.objects.get(user__phone=username), steps=steps)
+    return client.post(LOGIN, {"username": username, "password": password, "otp_token": code}, REMOTE_ADDR=address)
 
 
 def _signed_in(response) -> bool:
@@ -42,13 +49,13 @@ def test_five_failures_lock_the_username_at_that_address_for_an_hour(client, adm
 
 
 def test_the_lock_is_per_username_and_address(client, admin_user):
-    User.objects.create_superuser("+79990000001", PASSWORD)
+    enrolled_superuser(OTHER_PHONE, PASSWORD)
     for _ in range(5):
         _log_in(client, "wrong")
     assert _log_in(client, "wrong").status_code == 429
     assert _signed_in(_log_in(client, PASSWORD, address="10.0.0.2"))  # another address
     client.logout()
-    assert _signed_in(_log_in(client, PASSWORD, username="+79990000001"))  # another username
+    assert _signed_in(_log_in(client, PASSWORD, username=OTHER_PHONE))  # another username
 
 
 def test_after_the_cool_off_the_right_password_works(client, admin_user):
@@ -66,7 +73,7 @@ def test_a_success_before_the_limit_forgets_the_failures(client, admin_user):
     client.logout()
     for _ in range(4):
         assert _log_in(client, "wrong").status_code == 200
-    assert _signed_in(_log_in(client, PASSWORD))
+    assert _signed_in(_log_in(client, PASSWORD, steps=1))
 
 
 def test_the_address_is_the_one_the_throttles_trust(client, admin_user, settings):

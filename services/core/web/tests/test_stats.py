@@ -8,6 +8,7 @@ from django.test import Client
 from invites.services import invite_activate
 from users.models import User
 from users.tests.factories import UserFactory
+from users.tests.staff import staff_client as signed_in_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +41,7 @@ def test_the_csv_page_needs_a_sign_in(client):
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(User.objects.create_superuser("+79990000000", "admin-pass-123"))
-    return client
+    return signed_in_staff(client)
 
 
 def test_the_admin_exports_every_referral_as_csv(staff_client):
