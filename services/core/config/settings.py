@@ -200,6 +200,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is limited; no row for every sign-in
 AXES_CLIENT_IP_CALLABLE = "users.admin_lockout.client_address"
 AXES_LOCKOUT_CALLABLE = "users.admin_lockout.admin_lockout_response"
+# Only the admin's own sign-in forgives its failures: an SMS sign-in on the pages does not.
+AXES_HANDLER = "users.admin_lockout.AdminLoginHandler"
 
 # --- Admin second factor (django-otp): a TOTP after the password; enrolment by manage.py -------
 # staff_totp_enroll <phone> (docs/admin.md). The issuer names the entry in the authenticator app.

@@ -1,8 +1,10 @@
 """What a locked-out admin login gets (django-axes' AXES_LOCKOUT_CALLABLE): a 429 page with
-Retry-After, in the admin's look, and the client address the API's throttles use."""
+Retry-After, in the admin's look, the client address the API's throttles use, and which sign-ins
+forgive earlier failures (AXES_HANDLER)."""
 
 from __future__ import annotations
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle
@@ -22,3 +24,14 @@ def admin_lockout_response(request, original_response=None, credentials=None):
     response = render(request, "admin/locked_out.html", context, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+class AdminLoginHandler(AxesDatabaseHandler):
+    """django-axes' database handler, but only a sign-in on the admin resets the admin's failures
+    (AXES_RESET_ON_SUCCESS). Every login() sends user_logged_in, the pages' SMS sign-in too:
+    without this, whoever receives a staff member's SMS could wipe the count of wrong passwords
+    and codes after each few guesses."""
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        if self.is_admin_request(request):
+            super().user_logged_in(sender, request, user, **kwargs)

@@ -91,3 +91,13 @@ def test_the_address_is_the_one_the_throttles_trust(client, admin_user, settings
         LOGIN, {"username": ADMIN_PHONE, "password": PASSWORD}, REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="10.0.0.7"
     )
     assert response.status_code == 429
+
+
+def test_an_sms_sign_in_on_the_pages_does_not_forgive_the_failures(client, admin_user, fake_otp):
+    """Only a sign-in on the admin resets its count: whoever receives the staff member's SMS could
+    otherwise wipe it after every few guesses."""
+    for _ in range(4):
+        assert _log_in(client, "wrong", address="127.0.0.1").status_code == 200
+    assert client.post("/login/", {"phone": ADMIN_PHONE})["Location"] == "/login/code/"
+    assert client.post("/login/code/", {"code": "1234"})["Location"] == "/profile/"  # same address
+    assert _log_in(client, "wrong", address="127.0.0.1").status_code == 429
