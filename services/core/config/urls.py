@@ -23,6 +23,7 @@ schema_view = get_schema_view(
 urlpatterns = [
     path("api/v1/", include("users.urls")),
     path("api/v1/", include("invites.urls")),
+    path("api/v1/", include("signin.urls")),
     re_path(r"^api/schema\.(?P<format>json)$", schema_view.without_ui(cache_timeout=0), name="schema-json"),
     path("api/docs/", schema_view.with_ui("swagger", cache_timeout=0), name="swagger-ui"),
     path("api/redoc/", schema_view.with_ui("redoc", cache_timeout=0), name="redoc"),

@@ -12,6 +12,8 @@ The plain reads before the lock only order the error answers; every decision is 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,7 +33,8 @@ class _RootMoved(Exception):
     pass
 
 
-def _activate_once(*, user_pk: int, user_phone: str, code: str) -> None:
+def _activate_once(*, user_pk: int, user_phone: str, code: str) -> tuple[int, datetime]:
+    """(the owner's pk, when activated), as written; raises the refusals invite_activate lists."""
     with transaction.atomic():
         if User.objects.filter(pk=user_pk, invited_by__isnull=False).exists():
             raise InviteAlreadyActivated()
@@ -70,10 +73,12 @@ def _activate_once(*, user_pk: int, user_phone: str, code: str) -> None:
                 "activated_at": activated_at.isoformat().replace("+00:00", "Z"),
             },
         )
+    return owner_pk, activated_at
 
 
 def invite_activate(*, user: User, invite_code: str) -> User:
-    """Make the owner of `invite_code` the one who invited `user`; returns the updated user.
+    """Make the owner of `invite_code` the one who invited `user`. Returns `user` itself with
+    invited_by and invite_activated_at set as they were written (the row is not read again).
 
     Raises InvalidInviteCode (not 6 alphabet characters, users.invite_codes), InviteCodeNotFound,
     OwnInviteCode, ReferralCycle (the owner is below `user` in the referral tree),
@@ -81,8 +86,9 @@ def invite_activate(*, user: User, invite_code: str) -> User:
     code = invite_code_normalize(invite_code)
     for _ in range(ACTIVATE_ATTEMPTS):
         try:
-            _activate_once(user_pk=user.pk, user_phone=user.phone, code=code)
+            owner_pk, activated_at = _activate_once(user_pk=user.pk, user_phone=user.phone, code=code)
         except _RootMoved:
             continue
-        return User.objects.get(pk=user.pk)
+        user.invited_by_id, user.invite_activated_at = owner_pk, activated_at
+        return user
     raise ServiceUnavailable("Invite activation is busy. Try again.")

@@ -1,9 +1,7 @@
-"""Signing in: the first successful sign-in creates the account (and its invite code)."""
+"""Signing in: the first successful sign-in creates the account (and its invite code). An invite code
+carried by a sign-in is the sign-in package's business (signin.services): users knows no invites."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +10,7 @@ from webhooks.services import USER_REGISTERED, webhook_event_emit
 from common.phones import phone_sms_check
 from integrations import otp_client
 from svckit.errors import ApplicationError
-from users import tokens
 from users.models import User
-from users.signals import InviteOutcome, signed_in
 
 # A new user can lose an INSERT race on its phone (a concurrent first sign-in) or, once in about
 # a billion, on its invite code; either way the next round sees the winner or draws a new code.
@@ -25,22 +21,6 @@ class AccountDisabled(ApplicationError):
     code = "account_disabled"
     message = _("This account has been disabled.")
     status = 403
-
-
-@dataclass(frozen=True)
-class SignIn:
-    user: User
-    is_new_user: bool
-    invite: InviteOutcome | None = None  # None: the sign-in carried no invite code
-
-
-@dataclass(frozen=True)
-class TokenSignIn:
-    user: User
-    is_new_user: bool
-    access: str
-    refresh: str
-    invite: InviteOutcome | None = None
 
 
 def user_get_or_create_by_phone(*, phone: str) -> tuple[User, bool]:
@@ -75,30 +55,14 @@ def auth_code_send(*, phone: str, language: str = "en") -> otp_client.CodeSent:
     return otp_client.otp_code_send(phone=phone, language=language)
 
 
-def auth_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> SignIn:
-    """Check the one-time code with the OTP service, then get or create the account.
+def user_sign_in(*, phone: str, code: str) -> tuple[User, bool]:
+    """Check the one-time code with the OTP service, then get or create the account: (user, created).
 
-    `invite_code` (the string the client sent along; None: nothing) goes to the `signed_in` receivers: the
-    invites app applies it to a new account and reports the outcome in `SignIn.invite`. It never
-    fails the sign-in.
-
-    Raises what otp_client.otp_code_verify raises (InvalidCode, TooManyAttempts, TooManyFailures,
+    Nothing about the account is read until the code is right, so known and unknown phones get the
+    same failures. Raises what otp_client.otp_code_verify raises (InvalidCode, TooManyAttempts,
     TooManyRequests, InvalidPhone, OtpUnavailable), then AccountDisabled for a deactivated user."""
     otp_client.otp_code_verify(phone=phone, code=code)
     user, created = user_get_or_create_by_phone(phone=phone)
     if not user.is_active:
         raise AccountDisabled()
-    answers: list[tuple[Any, Any]] = signed_in.send(sender=User, user=user, created=created, invite_code=invite_code)
-    invite = next((answer for _, answer in answers if isinstance(answer, InviteOutcome)), None)
-    if invite is not None and invite.applied:
-        user.refresh_from_db()
-    return SignIn(user=user, is_new_user=created, invite=invite)
-
-
-def auth_token_sign_in(*, phone: str, code: str, invite_code: str | None = None) -> TokenSignIn:
-    """The API's sign-in: as auth_sign_in (and raising what it raises), plus a JWT pair."""
-    signed = auth_sign_in(phone=phone, code=code, invite_code=invite_code)
-    pair = tokens.token_pair_issue(user=signed.user)
-    return TokenSignIn(
-        user=signed.user, is_new_user=signed.is_new_user, access=pair.access, refresh=pair.refresh, invite=signed.invite
-    )
+    return user, created

@@ -4,7 +4,6 @@ from users.apis import auth, profile
 
 urlpatterns = [
     path("auth/code/", auth.AuthCodeApi.as_view(), name="auth-code"),
-    path("auth/token/", auth.AuthTokenApi.as_view(), name="auth-token"),
     path("auth/token/refresh/", auth.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/logout/", auth.LogoutApi.as_view(), name="auth-logout"),
     path("profile/", profile.ProfileApi.as_view(), name="profile"),

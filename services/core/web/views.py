@@ -17,11 +17,12 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from signin.services import SignIn, auth_sign_in
 
 from common.links import invite_url
 from common.phones import phone_normalize
 from invites import selectors as invite_selectors
-from invites.errors import InviteCodeNotFound
+from invites.errors import InviteCodeNotFound, NotNewAccount
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
@@ -88,7 +89,7 @@ def login_code(request):
         try:
             throttling.token_check(request)
             invite_code = pending.invite_code(request)
-            signed_in = services.auth_sign_in(phone=phone, code=form.cleaned_data["code"], invite_code=invite_code)
+            signed_in = auth_sign_in(phone=phone, code=form.cleaned_data["code"], invite_code=invite_code)
         except ApplicationError as error:
             form.add_error("code" if error.code == "invalid_code" else None, error.human_message())
         else:
@@ -100,18 +101,15 @@ def login_code(request):
     return _code_page(request, form)
 
 
-def _after_sign_in(request, signed_in: services.SignIn, invite_code: str | None):
+def _after_sign_in(request, signed_in: SignIn, invite_code: str | None):
     """Say what became of the invite code the sign-in carried. An existing account is never given
     one silently: it lands on the profile with the code filled in and a button to confirm."""
-    invite = signed_in.invite
-    if invite is None:
-        return redirect("web:profile")
-    if invite.applied:
+    if signed_in.invite_applied:
         messages.success(request, _("Invite code activated."))
-    elif not signed_in.is_new_user:  # the receiver's NotNewAccount: the code waits for a confirmation
+    elif isinstance(signed_in.invite_error, NotNewAccount):  # the code waits for a confirmation
         return redirect(reverse("web:profile") + "?" + urlencode({"invite_code": invite_code or ""}))
-    elif invite.error is not None:
-        messages.error(request, invite.error.human_message())
+    elif signed_in.invite_error is not None:
+        messages.error(request, signed_in.invite_error.human_message())
     return redirect("web:profile")
 
 

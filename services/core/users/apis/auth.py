@@ -1,4 +1,5 @@
-"""Sign-in by phone: request a code, trade it for a JWT pair, refresh (rotating), log out."""
+"""Sign-in by phone: request a code, refresh the JWT pair (rotating), log out. Trading the code for
+the pair (which may carry an invite code) is signin.apis."""
 
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
@@ -7,29 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import InvalidToken
-from common.openapi import (
-    BAD_BODY_CODES,
-    BODY_ERRORS,
-    DATABASE_UNAVAILABLE,
-    OTP_OR_DATABASE_UNAVAILABLE,
-    OTP_UNAVAILABLE,
-    too_many,
-)
+from common.openapi import BAD_BODY_CODES, BODY_ERRORS, DATABASE_UNAVAILABLE, OTP_UNAVAILABLE, too_many
 from common.throttles import AuthIpThrottle
 from svckit.errors import TooManyRequests
 from svckit.openapi import error_response
-from svckit.otp import InvalidCode, SmsLimitReached, TooManyAttempts
+from svckit.otp import SmsLimitReached
 from svckit.phones import InvalidPhone, UnsupportedCountry, UnsupportedNumber
 from users import services, tokens
-from users.selectors import profile_get
-from users.serializers import (
-    CodeRequestSerializer,
-    CodeSentSerializer,
-    RefreshRequestSerializer,
-    SignInRequestSerializer,
-    SignInSerializer,
-    TokenPairSerializer,
-)
+from users.serializers import CodeRequestSerializer, CodeSentSerializer, RefreshRequestSerializer, TokenPairSerializer
 
 INVALID_TOKEN = error_response("The refresh token is invalid, expired or already used.", InvalidToken)
 
@@ -86,52 +72,6 @@ class AuthCodeApi(PublicApi):
         phone = serializer.validated_data["phone"]
         sent = services.auth_code_send(phone=phone, language=request.LANGUAGE_CODE)
         return Response({"phone": phone, "expires_in": sent.expires_in, "resend_in": sent.resend_in}, status=202)
-
-
-class AuthTokenApi(PublicApi):
-    throttle_classes = [AuthIpThrottle]
-    throttle_scope = "token"
-
-    @swagger_auto_schema(
-        operation_id="auth_token",
-        operation_summary="Sign in with the code: the first sign-in creates the account (and takes an invite code)",
-        request_body=SignInRequestSerializer,
-        security=[],
-        responses={
-            200: SignInSerializer,
-            400: error_response(
-                "Wrong or expired code, bad phone or malformed body.",
-                InvalidCode,
-                InvalidPhone,
-                *BAD_BODY_CODES,
-                details={"attempts_left": 4},
-            ),
-            403: error_response("The account is disabled.", services.AccountDisabled),
-            **BODY_ERRORS,
-            429: too_many(
-                "Too many wrong codes: the code is burned (details.scope: code; request a new one) or the "
-                "phone's daily failure budget is spent (details.scope: phone; every guess refused until "
-                "Retry-After), or too many requests.",
-                TooManyAttempts,
-                TooManyRequests,
-            ),
-            503: OTP_OR_DATABASE_UNAVAILABLE,
-        },
-    )
-    def post(self, request):
-        serializer = SignInRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        signed_in = services.auth_token_sign_in(**serializer.validated_data)
-        invite = signed_in.invite
-        body = {
-            "access": signed_in.access,
-            "refresh": signed_in.refresh,
-            "is_new_user": signed_in.is_new_user,
-            "invite_applied": bool(invite and invite.applied),
-            "invite_error": invite.error.code if invite and invite.error else None,
-            "profile": profile_get(user=signed_in.user),
-        }
-        return Response(SignInSerializer(body, context={"request": request}).data)
 
 
 class TokenRefreshApi(PublicApi):
