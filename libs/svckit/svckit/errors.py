@@ -8,7 +8,8 @@ lives in svckit.handlers; this module imports no DRF, so settings may import the
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import ngettext
 
@@ -27,6 +28,9 @@ class ApplicationError(Exception):
     # What a person reads on a page, where the API's `message` is worded for clients.
     page_message: StrOrPromise | None = None
     status = 400
+    # The details this error carries, name → JSON type (str, int): all that a client of the service
+    # that raised it reads back from the envelope (from_details).
+    detail_fields: ClassVar[Mapping[str, type]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -51,6 +55,18 @@ class ApplicationError(Exception):
     def human_message(self) -> str:
         """The message for a page, in the active language: `page_message`, else the API's `message`."""
         return str(self.page_message or self.message)
+
+    @classmethod
+    def from_details(cls, details: Mapping[str, Any], *, retry_after: float | None = None) -> ApplicationError:
+        """This error as a client reads it back from another service's envelope: its own message (in
+        the client's language), and of the `details` sent only the declared fields of the declared
+        type (a missing or mistyped one is left out; a bool is no int)."""
+        kept = {name: details[name] for name, kind in cls.detail_fields.items() if _is_a(details.get(name), kind)}
+        return cls(details=kept, retry_after=retry_after)
+
+
+def _is_a(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
 
 
 class TooManyRequests(ApplicationError):

@@ -45,6 +45,7 @@ class UnsupportedNumber(ApplicationError):
 
     code = "unsupported_number"
     message = _("A code can only be sent to a mobile number.")
+    detail_fields = {"number_type": str}
 
 
 class UnsupportedCountry(ApplicationError):
@@ -52,6 +53,7 @@ class UnsupportedCountry(ApplicationError):
 
     code = "unsupported_country"
     message = _("Codes are not sent to numbers of this country.")
+    detail_fields = {"country": str}
 
 
 def ascii_digits(text: str) -> str:

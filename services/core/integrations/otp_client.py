@@ -18,9 +18,8 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from urllib3.exceptions import HTTPError
 
-from common.errors import ServiceUnavailable, TooManyRequests
-from svckit.otp import InvalidCode, SmsLimitReached, TooManyAttempts, TooManyFailures
-from svckit.phones import InvalidPhone, UnsupportedCountry, UnsupportedNumber
+from common.errors import ServiceUnavailable
+from svckit.otp import InvalidCode, TooManyAttempts, otp_error_read
 
 __all__ = ["CodeSent", "InvalidCode", "OtpUnavailable", "TooManyAttempts", "otp_code_send", "otp_code_verify"]
 
@@ -83,41 +82,15 @@ def _retry_after(response: urllib3.BaseHTTPResponse) -> int:
         return DEFAULT_RETRY_AFTER
 
 
-# The OTP service's number policy (SMS_ALLOWED_*): its settings may be stricter than ours.
-_POLICY_ERRORS = {
-    UnsupportedNumber.code: (UnsupportedNumber, "number_type"),
-    UnsupportedCountry.code: (UnsupportedCountry, "country"),
-}
-
-
 def _raise_for_error(response: urllib3.BaseHTTPResponse, path: str) -> None:
-    error = _json(response).get("error")
-    code = error.get("code") if isinstance(error, dict) else None
-    details = error.get("details") if isinstance(error, dict) else None
-    details = details if isinstance(details, dict) else {}
-    if response.status == 400 and code == "invalid_code":
-        attempts_left = details.get("attempts_left")
-        raise InvalidCode(details={"attempts_left": attempts_left} if isinstance(attempts_left, int) else {})
-    if response.status == 400 and code == "invalid_phone":
-        raise InvalidPhone()
-    if response.status == 400 and code in _POLICY_ERRORS:
-        error_class, detail = _POLICY_ERRORS[code]
-        value = details.get(detail)
-        raise error_class(details={detail: value} if isinstance(value, str) else {})
-    if response.status == 429 and code == "too_many_attempts":
-        if details.get("scope") == "phone":
-            raise TooManyFailures(retry_after=_retry_after(response), details={"scope": "phone"})
-        raise TooManyAttempts(retry_after=_retry_after(response), details={"scope": "code"})
-    if response.status == 429 and code == SmsLimitReached.code:
-        scope = details.get("scope")
-        raise SmsLimitReached(
-            retry_after=_retry_after(response), details={"scope": scope} if isinstance(scope, str) else {}
-        )
-    if response.status == 429:
-        raise TooManyRequests(retry_after=_retry_after(response))
+    """Raise the OTP_ERRORS error the answer renders, else OtpUnavailable (logged)."""
+    retry_after = _retry_after(response) if response.status == 429 else None
+    error = otp_error_read(status=response.status, body=response.data, retry_after=retry_after)
+    if error is not None:
+        raise error
     # 401/403 mean OTP_SERVICE_TOKEN differs between the services: a deployment error, logged loudly.
     log = logger.error if response.status in (401, 403) else logger.warning
-    log("OTP service answered %s on %s: %s", response.status, path, code)
+    log("OTP service answered %s on %s: %.200r", response.status, path, response.data)
     raise OtpUnavailable()
 
 
