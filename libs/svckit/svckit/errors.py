@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ DECLARED_CODES: set[str] = set()
 
 class ApplicationError(Exception):
     code = "error"
-    message: StrOrPromise = "Something went wrong."
+    message: StrOrPromise = _("Something went wrong.")
     # What a person reads on a page, where the API's `message` is worded for clients.
     page_message: StrOrPromise | None = None
     status = 400
@@ -71,7 +72,7 @@ def _is_a(value: Any, kind: type) -> bool:
 
 class TooManyRequests(ApplicationError):
     code = "too_many_requests"
-    message = "Too many requests. Try again later."
+    message = _("Too many requests. Try again later.")
     status = 429
 
     def human_message(self) -> str:
@@ -86,16 +87,16 @@ class TooManyRequests(ApplicationError):
 
 class ServiceUnavailable(ApplicationError):
     code = "unavailable"
-    message = "The service is temporarily unavailable. Try again shortly."
+    message = _("The service is temporarily unavailable. Try again shortly.")
     status = 503
 
 
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
-    message = "The database is unavailable. Try again shortly."
+    message = _("The database is unavailable. Try again shortly.")
 
 
 class InternalError(ApplicationError):
     code = "internal_error"
-    message = "Internal error. It has been logged."
+    message = _("Internal error. It has been logged.")
     status = 500

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework import views as drf_views
 from rest_framework.authentication import BaseAuthentication
@@ -57,12 +58,12 @@ def error_body(code: str, message: StrOrPromise, details: dict[str, Any] | None 
     return {"error": {"code": code, "message": str(message), "details": details or {}}}
 
 
-def _validation_error(exc: drf.ValidationError) -> tuple[str, str, dict[str, Any]]:
+def _validation_error(exc: drf.ValidationError) -> tuple[str, StrOrPromise, dict[str, Any]]:
     custom = [c for c in _flatten_codes(exc.get_codes()) if c in DECLARED_CODES]
     if custom:
         return custom[0], _first_message(exc.detail), {}
     detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-    return "validation_error", "The request body is not valid.", {"fields": detail}
+    return "validation_error", _("The request body is not valid."), {"fields": detail}
 
 
 # Where the API's documented code differs from the one DRF (or SimpleJWT) names the exception.
@@ -101,9 +102,9 @@ def error_for(exc: BaseException | None) -> ApplicationError | None:
     if isinstance(exc, PermissionDenied):
         return _api_exception_error(drf.PermissionDenied())
     if isinstance(exc, RequestDataTooBig):
-        return ApplicationError("The request body is too large.", code="payload_too_large", status=413)
+        return ApplicationError(_("The request body is too large."), code="payload_too_large", status=413)
     if isinstance(exc, TooManyFieldsSent):
-        return ApplicationError("The request has too many fields.", code="payload_too_large", status=413)
+        return ApplicationError(_("The request has too many fields."), code="payload_too_large", status=413)
     if isinstance(exc, drf.APIException):
         return _api_exception_error(exc)
     return None
@@ -154,7 +155,7 @@ def json_500(request) -> JsonResponse:
 
 
 def json_400(request, exception=None) -> JsonResponse:
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return JsonResponse(error_body("bad_request", _("Bad request.")), status=400)
 
 
 def json_403(request, exception=None) -> JsonResponse:

@@ -7,6 +7,7 @@ refused by Django's DATA_UPLOAD_MAX_MEMORY_SIZE check.)
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -16,4 +17,4 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
-            raise ParseError("JSON nested too deeply.") from exc
+            raise ParseError(_("JSON nested too deeply.")) from exc

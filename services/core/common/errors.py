@@ -1,5 +1,7 @@
 """Errors shared by the core's apps; app-specific ones live next to their services."""
 
+from django.utils.translation import gettext_lazy as _
+
 from svckit.errors import ApplicationError, ServiceUnavailable, TooManyRequests
 
 __all__ = ["ApplicationError", "InvalidToken", "ServiceUnavailable", "TooManyRequests"]
@@ -7,5 +9,5 @@ __all__ = ["ApplicationError", "InvalidToken", "ServiceUnavailable", "TooManyReq
 
 class InvalidToken(ApplicationError):
     code = "invalid_token"
-    message = "The refresh token is invalid, expired or already used."
+    message = _("The refresh token is invalid, expired or already used.")
     status = 401

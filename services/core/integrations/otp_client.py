@@ -30,7 +30,7 @@ DEFAULT_RETRY_AFTER = 60  # seconds, should a 429 ever come without Retry-After
 
 class OtpUnavailable(ServiceUnavailable):
     code = "otp_unavailable"
-    message = "The code service is unavailable. Try again shortly."
+    message = _("The code service is unavailable. Try again shortly.")
     page_message = _("The SMS service is not answering right now. Try again in a minute.")
 
 

@@ -13,7 +13,7 @@ class InviteCodeNotFound(ApplicationError):
 
 class OwnInviteCode(ApplicationError):
     code = "own_invite_code"
-    message = "You cannot activate your own invite code."
+    message = _("You cannot activate your own invite code.")
     page_message = _("This is your own invite code: ask a friend for theirs.")
 
 
@@ -24,7 +24,7 @@ class ReferralCycle(ApplicationError):
 
 class NotNewAccount(ApplicationError):
     code = "not_new_account"
-    message = "An invite code rides on a sign-in only when it creates the account; activate it on the profile."
+    message = _("An invite code rides on a sign-in only when it creates the account; activate it on the profile.")
     status = 409
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from webhooks.services import REFERRAL_ACTIVATED, webhook_event_emit
 
 from invites.errors import InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, ReferralCycle
@@ -84,11 +85,11 @@ def invite_activate(*, user: User, invite_code: str) -> User:
     OwnInviteCode, ReferralCycle (the owner is below `user` in the referral tree),
     InviteAlreadyActivated, or ServiceUnavailable when concurrent activations keep moving the tree."""
     code = invite_code_normalize(invite_code)
-    for _ in range(ACTIVATE_ATTEMPTS):
+    for _attempt in range(ACTIVATE_ATTEMPTS):
         try:
             owner_pk, activated_at = _activate_once(user_pk=user.pk, user_phone=user.phone, code=code)
         except _RootMoved:
             continue
         user.invited_by_id, user.invite_activated_at = owner_pk, activated_at
         return user
-    raise ServiceUnavailable("Invite activation is busy. Try again.")
+    raise ServiceUnavailable(_("Invite activation is busy. Try again."))

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from svckit.errors import ApplicationError
 from users.models import User
@@ -28,7 +29,7 @@ EXPORT_CHUNK = 2000  # rows per round trip of the CSV export's server-side curso
 
 class InvalidCursor(ApplicationError):
     code = "invalid_cursor"
-    message = "The cursor is not valid; start again without it."
+    message = _("The cursor is not valid; start again without it.")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 import pytest
+from django.utils import translation
 
+from invites import services
 from invites.errors import (
     InviteAlreadyActivated,
     InviteCodeNotFound,
@@ -7,6 +9,7 @@ from invites.errors import (
     ReferralCycle,
 )
 from invites.services import invite_activate
+from svckit.errors import ServiceUnavailable
 from users.invite_codes import InvalidInviteCode
 from users.models import User
 from users.selectors import referral_root_pk
@@ -89,3 +92,17 @@ def test_root_walk_finds_the_top_of_a_long_chain():
     assert referral_root_pk(pk=chain[-1].pk) == chain[0].pk
     assert referral_root_pk(pk=chain[0].pk) == chain[0].pk
     assert User.objects.filter(referrals_count=1).count() == 29
+
+
+def test_activations_that_keep_moving_the_tree_are_a_translated_503(monkeypatch):
+    def moved(**kwargs):
+        raise services._RootMoved()
+
+    monkeypatch.setattr(services, "_activate_once", moved)
+    with pytest.raises(ServiceUnavailable) as caught:
+        invite_activate(user=UserFactory(), invite_code=UserFactory().invite_code)
+    assert caught.value.status == 503
+    with translation.override("ru"):
+        assert (
+            str(caught.value.message) == "Инвайт-код не активирован из-за одновременных изменений. Попробуйте ещё раз."
+        )
