@@ -1,4 +1,4 @@
-"""Request-rate limits. Counters live in the default cache's Redis, so every gunicorn worker
+"""Request-rate limits. Counters live in the default cache's Redis, so every web worker process
 shares them, and each check is one atomic script: DRF's own throttle reads the history, then
 writes it back, so parallel requests from one address across workers all saw room and got through.
 Rates are read from settings on each request, so tests and load tests can change them."""

@@ -96,7 +96,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 VAR_DIR = Path(env.str("VAR_DIR", default=str(REPO_DIR / "var")))
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
-# gunicorn serves admin/Swagger assets itself, straight from the apps: no collectstatic step needed.
+# whitenoise serves admin/Swagger assets itself, straight from the apps: no collectstatic step needed.
 WHITENOISE_USE_FINDERS = True
 with contextlib.suppress(OSError):  # whitenoise warns on every start while STATIC_ROOT is missing
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -246,7 +246,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 # No script reads a cookie: the CSRF token travels in the forms, the language in the switch.
 SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
-# Secure cookies need HTTPS in front of gunicorn: on by default in production.
+# Secure cookies need HTTPS in front of the web server: on by default in production.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=PRODUCTION)
 # The OTP service's dev SMS inbox page, linked from the code page; empty hides the link.
 DEV_SMS_INBOX_URL = env.str("DEV_SMS_INBOX_URL", default="" if PRODUCTION else "http://127.0.0.1:8001/inbox/")

@@ -3,7 +3,7 @@ its answers mapped to the core's errors. Whatever goes wrong on the wire is 503 
 the caller never hangs for longer than the connect + read timeouts (3 s by default).
 
 urllib3 directly rather than requests: it is on every sign-in's hot path, and a call costs about
-0.4 ms of CPU instead of 1.1 ms (measured against a local gunicorn, 2,000 calls each)."""
+0.4 ms of CPU instead of 1.1 ms (measured against a local server, 2,000 calls each)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class CodeSent:
 
 @cache
 def _pool() -> urllib3.PoolManager:
-    """Created lazily, so each gunicorn worker (after fork) gets its own pool, shared by its threads.
+    """Created lazily, so each granian worker (after fork) gets its own pool, shared by its threads.
 
     No automatic retries: neither call is idempotent (a resend would hit the cooldown, a replayed
     verify would find the code used up)."""

@@ -1,5 +1,5 @@
-"""Abuse through the real stack: the core under gunicorn (3 workers) in front of the real OTP service
-(gunicorn, 3 workers) and its Celery worker, on the real Redis and this run's PostgreSQL.
+"""Abuse through the real stack: the core under granian (3 workers) in front of the real OTP service
+(granian, 3 workers) and its Celery worker, on the real Redis and this run's PostgreSQL.
 
 Attackers are threads released together by a barrier. Each comes from its own address (the core
 trusts one proxy, so the last X-Forwarded-For entry is the client): an attacker who controls the

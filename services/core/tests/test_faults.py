@@ -1,5 +1,5 @@
 """Faults with real processes: Redis going away under the OTP service and the core's own throttle
-counters, and PostgreSQL going away under the core running in gunicorn. Each test brings its own
+counters, and PostgreSQL going away under the core running in granian. Each test brings its own
 short-lived Redis, OTP service, core or TCP proxy; the machine's shared servers are never touched
 (the backends killed below are this test's own, found by their application_name)."""
 

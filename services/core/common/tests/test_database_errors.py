@@ -1,5 +1,5 @@
 """A lost database connection is a 503 that says so, in JSON for the API and as a page for the
-pages: never a stack trace, never a 500 (which means a bug). The real outage, through gunicorn and
+pages: never a stack trace, never a 500 (which means a bug). The real outage, through granian and
 a cut connection, is in tests/test_faults.py."""
 
 import pytest

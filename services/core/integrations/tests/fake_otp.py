@@ -29,7 +29,7 @@ class FakeOtp:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, like gunicorn
+            protocol_version = "HTTP/1.1"  # keep-alive, like the real OTP service
 
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
