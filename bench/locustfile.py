@@ -1,4 +1,4 @@
-"""Load scenarios for the referral system (issue 7): one user class, and one tag, per scenario.
+"""Load scenarios for the referral system: one user class, and one tag, per scenario.
 
 Aim it at any deployment whose OTP service has the dev inbox on (SMS_BACKEND=inbox) and whose
 throttles are lifted (THROTTLE_AUTH_PER_IP, THROTTLE_INVITE_PER_USER), e.g.:

@@ -120,10 +120,10 @@ def write_json(path: Path, results: dict) -> None:
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
-# p99 targets drawn on the plot (scenario key → ms; issue 7, and issue 15's at 100/s); the ratios are
-# in the table.
+# p99 targets drawn on the plot (scenario key → ms; at saturation, and at a constant 100/s); the
+# ratios are in the table.
 P99_TARGETS = {"code": 100, "code_rate": 50, "delivery": 2300}
-CODE_CPU_TARGET_MS = 4.0  # issue 15
+CODE_CPU_TARGET_MS = 4.0  # CPU per code request, whole stack
 
 
 def plot(path: Path, scenarios: dict, subtitle: str = "") -> None:

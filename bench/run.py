@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: start a production-like stack on loopback, load it with locust, report.
 
-Each scenario of issue 7 runs in its own headless locust process (bench/locustfile.py) with bounded
+Each scenario runs in its own headless locust process (bench/locustfile.py) with bounded
 users, run time and request count. The stack is stopped whatever happens (Ctrl-C included).
 Writes var/bench/results.json and var/bench/latency.png; logs in var/bench/logs/.
 

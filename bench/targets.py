@@ -1,5 +1,5 @@
-"""The targets the benchmark checks: issue 7's (throughput and latency ratios, delivery, memory) and
-issue 15's (CPU per request, latency at a constant offered load), each with the numbers it was judged on."""
+"""The targets the benchmark checks: CPU per request and latency at a constant offered load; throughput
+and latency ratios to /healthz, delivery and memory. Each comes with the numbers it was judged on."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ CODE_RATE_P99_TARGET_MS = 50.0
 
 
 def targets(scenarios: dict, memory: dict) -> list[dict]:
-    """Issue 15's targets, then issue 7's: [{"target", "passed", "measured"}]; a target whose scenario
-    did not run is left out."""
+    """The CPU targets, then the ratio, delivery and memory ones: [{"target", "passed", "measured"}];
+    a target whose scenario did not run is left out."""
     return cpu_targets(scenarios) + latency_and_memory_targets(scenarios, memory)
 
 
 def cpu_targets(scenarios: dict) -> list[dict]:
-    """Issue 15: CPU per request summed over every stack process (the worker's delivery included,
+    """CPU per request summed over every stack process (the worker's delivery included,
     since the window is steady state), next to /healthz's; p99 at a constant 100 code requests/s."""
     checks = []
     healthz_cpu = scenarios.get("healthz", {}).get("stack_cpu_ms_per_request")
@@ -49,7 +49,7 @@ def _cpu_checks(scenarios: dict, what: str, target_ms: float, keys: tuple[str, f
 
 
 def latency_and_memory_targets(scenarios: dict, memory: dict) -> list[dict]:
-    """Issue 7: throughput and latency ratios to /healthz, delivery lag and losses, memory."""
+    """Throughput and latency ratios to /healthz, delivery lag and losses, memory."""
 
     def main(key: str) -> dict | None:
         return scenarios[key]["rows"][0] if key in scenarios and scenarios[key]["rows"] else None

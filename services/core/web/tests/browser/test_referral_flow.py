@@ -1,4 +1,4 @@
-"""Issue 5's scenario in a real browser against the live stack: two people sign in with codes from
+"""The referral scenario in a real browser against the live stack: two people sign in with codes from
 the dev SMS inbox, one activates the other's invite code, and the referral shows up."""
 
 from __future__ import annotations

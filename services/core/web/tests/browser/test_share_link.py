@@ -1,4 +1,4 @@
-"""Issue 13's scenario in a real browser against the live stack: A shares the link, B opens it,
+"""The share-link scenario in a real browser against the live stack: A shares the link, B opens it,
 signs in through it (a new account), and A sees B among the referrals."""
 
 from __future__ import annotations
