@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 SERVICES := services/otp services/core
 
-.PHONY: help install run test lint format unit suites browser bench up down e2e compose-check compose-smoke k8s-check clean lock
+.PHONY: help install run test lint docs docs-serve format unit suites browser bench up down e2e compose-check compose-smoke k8s-check clean lock
 
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,7 +47,25 @@ suites:  # each service's suite from its own directory (each has its own `config
 browser: install  ## browser tests: headless Debian chromium + Playwright against the live local stack
 	cd services/core && ../../$(PY) -m devstack stack -- ../../$(BIN)/pytest -q -m browser
 
-test: lint unit browser  ## the test command (what CI runs): lint, every unit suite, the browser tests
+test: lint docs unit browser  ## the test command (what CI runs): lint, the docs site, every unit suite, the browser tests
+
+# The site's tools get a virtual environment of their own: no service depends on them, and the
+# services' locks stay as they are.
+DOCS_VENV := var/tools/docs
+
+$(DOCS_VENV)/.installed: docs/requirements.txt
+	python3 -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r docs/requirements.txt
+	touch $@
+
+docs: $(DOCS_VENV)/.installed  ## build the documentation site (MkDocs Material) into var/site; --strict: a broken link or a page missing from the nav fails
+	@# not --quiet: mkdocs then stops counting the warnings that --strict turns into a failure
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
+
+DOCS_BIND ?= 127.0.0.1:8002
+
+docs-serve: $(DOCS_VENV)/.installed  ## serve the documentation site with live reload on DOCS_BIND (127.0.0.1:8002)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs serve --strict --dev-addr $(DOCS_BIND)
 
 NEWMAN := postman/node_modules/.bin/newman
 
@@ -81,12 +99,13 @@ down:  ## stop the docker-compose stack
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(abspath $(BIN))/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links
 
-lock:  ## re-pin every service's requirements*.txt, with hashes, from its requirements*.in (pip-compile)
+lock:  ## re-pin every service's requirements*.txt and docs/requirements.txt, with hashes, from their .in files (pip-compile)
 	test -x $(BIN)/pip-compile || { python3 -m venv $(VENV) && $(BIN)/pip install --quiet pip-tools==7.6.2; }
 	cd services/core && for n in requirements requirements-dev; do $(PIP_COMPILE) -o $$n.txt $$n.in || exit 1; done
 	@# make install puts both services in one venv, so where their trees meet the OTP service takes the core's pins
 	cd services/otp && for n in requirements requirements-dev; do \
 	  $(PIP_COMPILE) -c ../core/requirements-dev.txt -o $$n.txt $$n.in || exit 1; done
+	cd docs && $(PIP_COMPILE) -o requirements.txt requirements.in
 
 $(VENV)/.bench: $(VENV)/.installed bench/requirements.txt
 	$(BIN)/pip install --quiet -r bench/requirements.txt
