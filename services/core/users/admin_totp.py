@@ -5,6 +5,7 @@ let an unverified session in to do it."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from svckit.errors import ApplicationError
@@ -15,13 +16,13 @@ DEVICE_NAME = "authenticator"
 
 class StaffNotFound(ApplicationError):
     code = "staff_not_found"
-    message = "No account has this phone. Make the staff account first: manage.py createsuperuser."
+    message = _("No account has this phone. Make the staff account first: manage.py createsuperuser.")
     status = 404
 
 
 class NotStaff(ApplicationError):
     code = "not_staff"
-    message = (
+    message = _(
         "This account is not active staff, so it cannot sign in to the admin and gets no authenticator. "
         "Tick 'Staff status' (and 'Active') on its admin page first, or use manage.py createsuperuser."
     )
@@ -29,7 +30,7 @@ class NotStaff(ApplicationError):
 
 class AuthenticatorAlreadyEnrolled(ApplicationError):
     code = "authenticator_already_enrolled"
-    message = "This account already has an authenticator. --reset replaces it (the old one stops working)."
+    message = _("This account already has an authenticator. --reset replaces it (the old one stops working).")
     status = 409
 
 
