@@ -147,6 +147,18 @@ if "smsru" in SMS_PROVIDERS and not SMSRU_API_ID:
 # The dev inbox shows every code to whoever reaches the service: production must name a real backend.
 if PRODUCTION and SMS_BACKEND == "inbox":
     raise ImproperlyConfigured("SMS_BACKEND must not be 'inbox' when APP_ENV=production: name a real SMS backend")
+# The console sends nothing and logs every code: production refuses it unless this names the one
+# value that accepts it, and then its line masks the code and the number (codes/sms.py).
+SMS_CONSOLE_IN_PRODUCTION = env.str("SMS_CONSOLE_IN_PRODUCTION", default="")
+if SMS_CONSOLE_IN_PRODUCTION not in {"", "unsafe-log-masked"}:
+    raise ImproperlyConfigured("SMS_CONSOLE_IN_PRODUCTION must be empty or 'unsafe-log-masked'")
+if PRODUCTION and SMS_BACKEND == "console" and not SMS_CONSOLE_IN_PRODUCTION:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND must not be 'console' when APP_ENV=production: it sends no SMS and logs every code. "
+        "Name a real SMS backend (twilio, smsru), or set SMS_CONSOLE_IN_PRODUCTION=unsafe-log-masked "
+        "for a stack that must start without one (no SMS is sent; the log masks the codes)"
+    )
+SMS_LOG_MASKED = PRODUCTION
 # The message's last line `@<SMS_ORIGIN_DOMAIN> #<code>` lets iOS, Android and the WebOTP API offer
 # the code on that site; SMS_ANDROID_APP_HASH (11 characters) lets an Android app's SMS Retriever read it.
 SMS_ORIGIN_DOMAIN = env.str("SMS_ORIGIN_DOMAIN", default="").strip().lower()

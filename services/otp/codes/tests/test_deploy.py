@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SMS_BACKEND"}
-PROVIDER_SETTINGS = ("TWILIO_", "SMSRU_", "OTP_TEST_NUMBERS")
+OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS"}
+PROVIDER_SETTINGS = ("SMS_", "TWILIO_", "SMSRU_", "OTP_TEST_NUMBERS")
+TWILIO = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"}
 
 
 def _production(**extra: str) -> dict[str, str]:
@@ -27,7 +28,8 @@ def _production(**extra: str) -> dict[str, str]:
         "OTP_SECRET": secrets.token_urlsafe(32),
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": "otp",
-        "SMS_BACKEND": "console",
+        **TWILIO,
+        "SMS_ALLOWED_COUNTRIES": "RU",
         **extra,
     }
 
@@ -52,6 +54,8 @@ def test_manage_py_check_deploy_is_clean():
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name the hosts"),
         ({"ALLOWED_HOSTS": "otp,*"}, "ALLOWED_HOSTS must name the hosts"),
         ({"SMS_BACKEND": "inbox"}, "SMS_BACKEND must not be 'inbox' when APP_ENV=production"),
+        ({"SMS_BACKEND": "console"}, "SMS_BACKEND must not be 'console' when APP_ENV=production"),
+        ({"SMS_BACKEND": "console", "SMS_CONSOLE_IN_PRODUCTION": "true"}, "SMS_CONSOLE_IN_PRODUCTION must be"),
     ],
 )
 def test_production_refuses_to_start(change, message):
@@ -59,7 +63,38 @@ def test_production_refuses_to_start(change, message):
     assert result.returncode != 0 and f"ImproperlyConfigured: {message}" in result.stderr
 
 
-TWILIO = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"}
+# A code sent by the console backend, as the worker runs it: its log line is what an operator sees.
+CONSOLE_DELIVERY = """
+import django; django.setup()
+from codes.sealing import seal
+from codes.tasks import deliver_sms
+kwargs = {"message_id": "masked-%s", "phone": "+79991234567", "sealed_code": seal("4821"),
+          "requested_at": "2026-01-01T00:00:00+00:00"}
+print(deliver_sms.apply(kwargs=kwargs).get())
+"""
+
+
+def test_production_accepts_the_console_only_by_its_opt_in_and_then_masks_the_code(settings):
+    env = _production(
+        SMS_BACKEND="console",
+        SMS_CONSOLE_IN_PRODUCTION="unsafe-log-masked",
+        SMS_ORIGIN_DOMAIN="example.com",
+        LOG_LEVEL="INFO",
+        OTP_KEY_PREFIX=settings.OTP_KEY_PREFIX,
+    )
+    result = _run(["-c", CONSOLE_DELIVERY % secrets.token_hex(8)], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "True"
+    assert result.stderr.count(" sms: ") == 1
+    assert " sms: SMS to +7999*****67: Your sign-in code: ****\n@example.com #****\n" in result.stderr
+    assert "4821" not in result.stderr and "+79991234567" not in result.stderr
+
+
+def test_development_logs_the_console_code_in_full(settings):
+    env = {**_production(SMS_BACKEND="console", LOG_LEVEL="INFO", OTP_KEY_PREFIX=settings.OTP_KEY_PREFIX)}
+    result = _run(["-c", CONSOLE_DELIVERY % secrets.token_hex(8)], {**env, "APP_ENV": "development"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "SMS to +79991234567: Your sign-in code: 4821" in result.stderr
 
 
 @pytest.mark.parametrize(
