@@ -26,6 +26,13 @@ SMS_FAILED = Counter(
     "got no answer and is never repeated).",
     ["reason"],
 )
+SMS_REFUSED = Counter(
+    "otp_sms_refused",
+    "Queued SMS messages the worker refused to send because their sealed code does not open for them, "
+    "by reason (forged: not sealed by this service; altered: sealed for another message id or phone, "
+    "a redirection attempt; old_format: sealed before codes were bound to their message). See codes.sealing.",
+    ["reason"],
+)
 SMS_ATTEMPTS = Counter(
     "otp_sms_attempts",
     "SMS delivery attempts (one per backend call), by provider and status "

@@ -96,7 +96,7 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
             kwargs={
                 "message_id": message_id,
                 "phone": phone,
-                "sealed_code": seal(code),
+                "sealed_code": seal(message_id=message_id, phone=phone, code=code),
                 "requested_at": datetime.now(UTC).isoformat(),
                 "language": language,
             },

@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 import redis
 from celery import shared_task
 from celery.signals import task_failure
-from cryptography.fernet import InvalidToken
 from django.conf import settings
 
 from codes.delivery import provider_deliver
 from codes.delivery_log import delivery_log
 from codes.message import message_text
-from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED
-from codes.sealing import unseal
+from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED, SMS_REFUSED
+from codes.sealing import SealExpired, SealRefused, unseal
 from codes.sms import sms_send
 
 logger = logging.getLogger(__name__)
@@ -42,13 +41,20 @@ def deliver_sms(
     attempt: int = 1,
     calls: int = 1,
 ) -> bool:
-    """Idempotent by message id: a redelivered message (worker killed, retried) is sent once.
+    """Idempotent by message id: a redelivered message (worker killed, retried) is sent once. A
+    message whose sealed code was not sealed for its own message id and phone is never sent
+    (codes.sealing: counted in otp_sms_refused_total, logged without the code).
     With provider backends, `provider_index`/`attempt`/`calls` say where this retry stands (see
     codes.delivery); the retry is this task again with a countdown, never a sleep."""
     try:
-        code = unseal(sealed_code)
-    except InvalidToken:
-        logger.warning("SMS %s dropped: the sealed code is not valid or has expired", message_id)
+        code = unseal(sealed_code, message_id=message_id, phone=phone)
+    except SealRefused as exc:
+        # Not ours to send: the message id is the publisher's word, cut short for the log.
+        logger.warning("SMS %.64r refused: its sealed code does not open for it (%s)", message_id, exc.reason)
+        SMS_REFUSED.labels(reason=exc.reason).inc()
+        return False
+    except SealExpired:
+        logger.warning("SMS %s dropped: its code has expired", message_id)
         SMS_FAILED.labels(reason="code_expired").inc()
         return False
     text = message_text(code=code, language=language)

@@ -167,7 +167,8 @@ def run_delivery():
     from codes.tasks import deliver_sms
 
     def run(message_id: str, phone: str, code: str = "1234") -> bool:
-        kwargs = {"message_id": message_id, "phone": phone, "sealed_code": seal(code)}
+        sealed_code = seal(message_id=message_id, phone=phone, code=code)
+        kwargs = {"message_id": message_id, "phone": phone, "sealed_code": sealed_code}
         return deliver_sms.apply(kwargs={**kwargs, "requested_at": "2026-01-01T00:00:00+00:00"}).get()
 
     return run

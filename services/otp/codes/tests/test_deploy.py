@@ -68,8 +68,8 @@ CONSOLE_DELIVERY = """
 import django; django.setup()
 from codes.sealing import seal
 from codes.tasks import deliver_sms
-kwargs = {"message_id": "masked-%s", "phone": "+79991234567", "sealed_code": seal("4821"),
-          "requested_at": "2026-01-01T00:00:00+00:00"}
+message = {"message_id": "masked-%s", "phone": "+79991234567"}
+kwargs = {**message, "sealed_code": seal(**message, code="4821"), "requested_at": "2026-01-01T00:00:00+00:00"}
 print(deliver_sms.apply(kwargs=kwargs).get())
 """
 

@@ -27,6 +27,7 @@ def counts():
         ("otp_codes_failed_total", {"reason": "too_many_requests"}),
         ("otp_sms_delivered_total", {"backend": "inbox"}),
         ("otp_sms_failed_total", {"reason": "code_expired"}),
+        ("otp_sms_refused_total", {"reason": "forged"}),
         ("otp_sms_delivery_lag_seconds_count", {}),
         ("otp_sms_delivery_lag_seconds_sum", {}),
     ]
@@ -74,7 +75,7 @@ def test_delivery_counts_once_with_its_lag(inbox_backend, counts, phone):
     kwargs = {
         "message_id": "metrics-" + phone,
         "phone": phone,
-        "sealed_code": seal("3333"),
+        "sealed_code": seal(message_id="metrics-" + phone, phone=phone, code="3333"),
         "requested_at": "2026-01-01T00:00:00+00:00",
     }
     assert deliver_sms.apply(kwargs=kwargs).get() is True
@@ -84,7 +85,8 @@ def test_delivery_counts_once_with_its_lag(inbox_backend, counts, phone):
     assert delta["otp_sms_delivered_total[inbox]"] == 1
     assert delta["otp_sms_delivery_lag_seconds_count"] == 1
     assert delta["otp_sms_delivery_lag_seconds_sum"] > 3600  # requested in January
-    assert delta["otp_sms_failed_total[code_expired]"] == 1
+    assert delta["otp_sms_refused_total[forged]"] == 1
+    assert delta["otp_sms_failed_total[code_expired]"] == 0
 
 
 def test_metrics_endpoint_shows_requests_by_view_and_status_and_the_codes(api_client, phone):
