@@ -62,7 +62,7 @@ def code_generate() -> str:
 def otp_send(*, phone: str, language: str = "en") -> CodeSent:
     """Store a new code (replacing the previous one) and queue its SMS, in `language` ('en' or
     'ru'), for 1–2 s later. A test number (OTP_TEST_NUMBERS) gets its fixed code instead: no SMS,
-    no cooldown, hourly cap or budget.
+    no cooldown or hourly cap, and the failure budget of every number (see _test_number_send).
 
     Raises UnsupportedNumber / UnsupportedCountry (SMS_ALLOWED_*: checked again here, whoever calls),
     TooManyRequests (cooldown or hourly cap), SmsLimitReached (the SMS-pumping guard, codes/guard.py),
@@ -119,13 +119,15 @@ def otp_send(*, phone: str, language: str = "en") -> CodeSent:
 
 
 def _test_number_send(*, phone: str) -> CodeSent:
-    """Firebase-style test number: its fixed code, no SMS, no cooldown, hourly cap or budget."""
+    """Firebase-style test number: its fixed code, no SMS, no cooldown or hourly cap. Its guesses
+    count as any number's (OTP_MAX_ATTEMPTS, OTP_MAX_FAILURES_PER_DAY): its code is known to the
+    store reviewers only, and a code request gives a live fixed code no new guesses."""
     code = settings.OTP_TEST_NUMBERS[phone]
     with _redis_guard():
-        store.code_store_fixed(phone=phone, digest=code_digest(phone=phone, code=code))
+        life_ms = store.code_store_fixed(phone=phone, digest=code_digest(phone=phone, code=code))
     test_numbers_logger.warning("test number %s: its fixed code is set, no SMS sent", phone)
     TEST_NUMBER_USES.labels(action="send").inc()
-    return CodeSent(expires_in=settings.OTP_TTL_SECONDS, resend_in=0)
+    return CodeSent(expires_in=-(-life_ms // 1000), resend_in=0)
 
 
 def otp_verify(*, phone: str, code: str) -> None:
@@ -136,9 +138,7 @@ def otp_verify(*, phone: str, code: str) -> None:
     OTP_MAX_FAILURES_PER_DAY is spent: the right code is refused too), ServiceUnavailable."""
     with _redis_guard():
         result = store.code_check(
-            phone=phone,
-            digest=code_digest(phone=phone, code=code),
-            failure_budget=phone not in settings.OTP_TEST_NUMBERS,
+            phone=phone, digest=code_digest(phone=phone, code=code), fixed=phone in settings.OTP_TEST_NUMBERS
         )
     if phone in settings.OTP_TEST_NUMBERS:
         test_numbers_logger.warning("test number %s: code checked (%s)", phone, result.status)

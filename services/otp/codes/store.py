@@ -61,12 +61,15 @@ return {1, 0}
 """
 )
 
-# KEYS: code. ARGV: digest, ttl_ms. A test number's fixed code: no cooldown, no hourly count.
+# KEYS: code. ARGV: digest, ttl_ms. A test number's fixed code: no cooldown, no hourly count. The
+# same code still alive is kept with its wrong attempts and its life: sending it again makes no new
+# code, so it cannot give a burned code new guesses. Returns the code's remaining life in ms.
 _SET_CODE = """
+if redis.call('HGET', KEYS[1], 'h') == ARGV[1] then return redis.call('PTTL', KEYS[1]) end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return tonumber(ARGV[2])
 """
 
 # KEYS: code, cooldown, sends. ARGV: send id. Undoes a send whose SMS could not be queued.
@@ -78,25 +81,24 @@ return 1
 """
 
 # KEYS: code, cooldown, sends, failures.
-# ARGV: digest, max_attempts, max_sends, max_failures, guess id, budget on (1) or off (0: test numbers).
+# ARGV: digest, max_attempts, max_sends, max_failures, guess id, fixed code (1: a test number's).
 # Returns {1, 0} verified (the failures are forgiven); {0, attempts_left} wrong/expired/unknown;
-# {2, wait_ms} the code is burned; {3, wait_ms} the phone's failure budget is spent (the right code
-# included). Failures are a sliding 24 h window across codes: a new code does not reset them.
+# {2, wait_ms} the code is burned (until a new code may be sent; a fixed code: until it expires);
+# {3, wait_ms} the phone's failure budget is spent (the right code included). Failures are a
+# sliding 24 h window across codes: a new code does not reset them. Test numbers count alike.
 _VERIFY = (
     _NEXT_SEND_WAIT
     + """
 local now = now_ms()
 local max_failures = tonumber(ARGV[4])
-local budget = ARGV[6] == '1'
-if budget then
-  local locked = window_wait(KEYS[4], now, 86400000, max_failures)
-  if locked > 0 then return {3, locked} end
-end
+local locked = window_wait(KEYS[4], now, 86400000, max_failures)
+if locked > 0 then return {3, locked} end
 local stored = redis.call('HMGET', KEYS[1], 'h', 'a')
 if not stored[1] then return {0, 0} end
 local max_attempts = tonumber(ARGV[2])
 if tonumber(stored[2]) >= max_attempts then
-  return {2, math.max(next_send_wait(now, tonumber(ARGV[3])), 1000)}
+  local wait = ARGV[6] == '1' and redis.call('PTTL', KEYS[1]) or next_send_wait(now, tonumber(ARGV[3]))
+  return {2, math.max(wait, 1000)}
 end
 -- constant-time comparison of the two HMACs
 local a, b = stored[1], ARGV[1]
@@ -110,7 +112,6 @@ if diff == 0 then
   return {1, 0}
 end
 local used = redis.call('HINCRBY', KEYS[1], 'a', 1)
-if not budget then return {0, math.max(max_attempts - used, 0)} end
 window_add(KEYS[4], now, 86400000, ARGV[5])
 local failures_left = max_failures - redis.call('ZCARD', KEYS[4])
 return {0, math.max(math.min(max_attempts - used, failures_left), 0)}
@@ -250,18 +251,19 @@ def code_store(*, phone: str, digest: str, send_id: str) -> SendResult:
     return SendResult(stored=bool(stored), wait_ms=int(wait))
 
 
-def code_store_fixed(*, phone: str, digest: str) -> None:
-    """Replace the phone's code without touching its send limits (test numbers only)."""
-    _script(_SET_CODE)(keys=_phone_keys(phone)[:1], args=[digest, settings.OTP_TTL_SECONDS * 1000])
+def code_store_fixed(*, phone: str, digest: str) -> int:
+    """Set a test number's fixed code without touching its send limits; the same code still alive
+    keeps its attempts and its life (see _SET_CODE). Returns its remaining life in milliseconds."""
+    return int(_script(_SET_CODE)(keys=_phone_keys(phone)[:1], args=[digest, settings.OTP_TTL_SECONDS * 1000]))
 
 
 def code_cancel(*, phone: str, send_id: str) -> None:
     _script(_CANCEL_SEND)(keys=_phone_keys(phone)[:3], args=[send_id])
 
 
-def code_check(*, phone: str, digest: str, failure_budget: bool = True) -> VerifyResult:
-    """One guess: OTP_MAX_ATTEMPTS per code, OTP_MAX_FAILURES_PER_DAY per phone (sliding 24 h) unless
-    `failure_budget` is False (test numbers)."""
+def code_check(*, phone: str, digest: str, fixed: bool = False) -> VerifyResult:
+    """One guess: OTP_MAX_ATTEMPTS per code, OTP_MAX_FAILURES_PER_DAY per phone (sliding 24 h), for
+    every number; `fixed` (a test number's code) only changes how long a burned code waits."""
     status, value = _script(_VERIFY)(
         keys=_phone_keys(phone),
         args=[
@@ -270,7 +272,7 @@ def code_check(*, phone: str, digest: str, failure_budget: bool = True) -> Verif
             settings.OTP_MAX_SENDS_PER_HOUR,
             settings.OTP_MAX_FAILURES_PER_DAY,
             uuid.uuid4().hex,
-            int(failure_budget),
+            int(fixed),
         ],
     )
     if status == 1:

@@ -73,8 +73,8 @@ OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
 OTP_RESEND_COOLDOWN_SECONDS = env.int("OTP_RESEND_COOLDOWN_SECONDS", default=60)
 OTP_MAX_SENDS_PER_HOUR = env.int("OTP_MAX_SENDS_PER_HOUR", default=5)
 # Test phone numbers, as Firebase has them: "+79990000001:1234,+79990000002:5678". Each gets its fixed
-# code: no SMS, no send limits, every use logged. Production refuses them unless explicitly allowed
-# (app-store review accounts).
+# code: no SMS, no cooldown or hourly cap, every use logged; its wrong guesses count as any number's.
+# Production refuses them unless explicitly allowed (app-store review accounts).
 OTP_TEST_NUMBERS: dict[str, str] = {}
 for _entry in env.list("OTP_TEST_NUMBERS", default=[]):
     _number, _, _code = _entry.strip().partition(":")

@@ -1,4 +1,6 @@
-"""Test phone numbers (OTP_TEST_NUMBERS): a fixed code, no SMS, no send limits, every use logged."""
+"""Test phone numbers (OTP_TEST_NUMBERS): a fixed code, no SMS, no cooldown or hourly cap, every use
+logged; their guesses count against the same budgets as any number's, since the fixed code of a
+store reviewers' account is only as safe as those budgets."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import time
 import pytest
 
 from codes import services, store
-from codes.errors import InvalidCode, SmsLimitReached
+from codes.errors import InvalidCode, SmsLimitReached, TooManyAttempts, TooManyFailures
 
 
 @pytest.fixture
@@ -81,3 +83,61 @@ def test_a_test_number_skips_the_sms_pumping_guard(test_number, queued, settings
         assert services.otp_send(phone=test_number).resend_in == 0
     services.otp_verify(phone=test_number, code="1234")
     assert queued == []
+
+
+def _guess(phone: str, code: str) -> str:
+    try:
+        services.otp_verify(phone=phone, code=code)
+    except TooManyFailures:
+        return "locked"
+    except TooManyAttempts:
+        return "burned"
+    except InvalidCode:
+        return "wrong"
+    return "ok"
+
+
+def _expire_code(settings, phone: str) -> None:
+    store.client().delete(f"{settings.OTP_KEY_PREFIX}{{{phone}}}:code")
+
+
+def test_guessing_a_test_numbers_code_ends_in_too_many_attempts(test_number, queued, api_client, settings):
+    """The attack: ask for the code again before every guess, 70 wrong guesses, then the right code;
+    again once the code has expired, until the phone's daily budget is spent."""
+    settings.OTP_MAX_ATTEMPTS, settings.OTP_MAX_FAILURES_PER_DAY = 5, 10
+
+    def attack(guesses: int) -> list:
+        answers = []
+        for n in range(guesses):
+            api_client.post("/v1/codes/", {"phone": test_number}, format="json")
+            guess = {"phone": test_number, "code": f"{n + 5000}"}
+            answers.append(api_client.post("/v1/codes/verify/", guess, format="json"))
+        right = api_client.post("/v1/codes/verify/", {"phone": test_number, "code": "1234"}, format="json")
+        return [(r.status_code, r.json()["error"]["code"], r.json()["error"]["details"]) for r in [*answers, right]]
+
+    burned = (429, "too_many_attempts", {"scope": "code"})
+    assert attack(70) == [(400, "invalid_code", {"attempts_left": n}) for n in (4, 3, 2, 1, 0)] + [burned] * 66
+    _expire_code(settings, test_number)
+    locked = (429, "too_many_attempts", {"scope": "phone"})
+    assert attack(70) == [(400, "invalid_code", {"attempts_left": n}) for n in (4, 3, 2, 1, 0)] + [locked] * 66
+    _expire_code(settings, test_number)
+    api_client.post("/v1/codes/", {"phone": test_number}, format="json")
+    right = api_client.post("/v1/codes/verify/", {"phone": test_number, "code": "1234"}, format="json")
+    assert (right.status_code, right.json()["error"]["details"]) == (429, {"scope": "phone"})
+    assert int(right["Retry-After"]) > 23 * 3600  # until the oldest wrong guess is a day old
+    assert queued == []
+
+
+def test_a_new_request_gives_a_burned_test_code_no_new_guesses(test_number, queued, settings):
+    settings.OTP_MAX_ATTEMPTS, settings.OTP_MAX_FAILURES_PER_DAY = 5, 10
+    services.otp_send(phone=test_number)
+    assert [_guess(test_number, "0000") for _ in range(6)] == ["wrong"] * 5 + ["burned"]
+    again = services.otp_send(phone=test_number)
+    assert 0 < again.expires_in <= settings.OTP_TTL_SECONDS and again.resend_in == 0
+    assert _guess(test_number, "1234") == "burned"
+    with pytest.raises(TooManyAttempts) as burned:
+        services.otp_verify(phone=test_number, code="1234")
+    assert 0 < burned.value.retry_after <= settings.OTP_TTL_SECONDS  # until the fixed code expires
+    _expire_code(settings, test_number)
+    services.otp_send(phone=test_number)
+    assert _guess(test_number, "1234") == "ok"
