@@ -43,12 +43,25 @@ def refuse_unsafe_production(*, production: bool, debug: bool, allowed_hosts: li
 def env_sms_policy() -> tuple[frozenset[str], frozenset[str]]:
     """SMS_ALLOWED_NUMBER_TYPES and SMS_ALLOWED_COUNTRIES (comma-separated), checked at start-up.
 
-    Returns (phonenumbers type names, ISO 3166 codes — empty for every country)."""
+    SMS_ALLOWED_COUNTRIES lists ISO 3166 codes, or is `*` for every country on purpose; empty means
+    every country in development and is refused with APP_ENV=production, where every country is
+    what SMS pumping needs (a premium range abroad costs per SMS).
+    Returns (phonenumbers type names, ISO 3166 codes — empty for every country).
+    Raises ImproperlyConfigured naming the variable."""
+    _, production = env_app_environment()
+    countries_named = [code.strip() for code in _env.list("SMS_ALLOWED_COUNTRIES", default=[]) if code.strip()]
+    if "*" in countries_named and countries_named != ["*"]:
+        raise ImproperlyConfigured("SMS_ALLOWED_COUNTRIES must be ISO 3166 codes (e.g. RU,KZ) or * alone")
+    if production and not countries_named:
+        raise ImproperlyConfigured(
+            "SMS_ALLOWED_COUNTRIES must be set when APP_ENV=production: the ISO 3166 codes of the countries "
+            "whose numbers may be sent a code (e.g. RU,KZ), or * for every country"
+        )
     try:
         types = phones.number_type_names(
             _env.list("SMS_ALLOWED_NUMBER_TYPES", default=list(phones.SMS_NUMBER_TYPES_DEFAULT))
         )
-        countries = phones.country_codes(_env.list("SMS_ALLOWED_COUNTRIES", default=[]))
+        countries = phones.country_codes([] if countries_named == ["*"] else countries_named)
     except ValueError as exc:
         raise ImproperlyConfigured(f"SMS_ALLOWED_NUMBER_TYPES / SMS_ALLOWED_COUNTRIES: {exc}") from exc
     if not types:

@@ -56,6 +56,7 @@ def test_manage_py_check_deploy_is_clean():
         ({"SMS_BACKEND": "inbox"}, "SMS_BACKEND must not be 'inbox' when APP_ENV=production"),
         ({"SMS_BACKEND": "console"}, "SMS_BACKEND must not be 'console' when APP_ENV=production"),
         ({"SMS_BACKEND": "console", "SMS_CONSOLE_IN_PRODUCTION": "true"}, "SMS_CONSOLE_IN_PRODUCTION must be"),
+        ({"SMS_ALLOWED_COUNTRIES": ""}, "SMS_ALLOWED_COUNTRIES must be set when APP_ENV=production"),
     ],
 )
 def test_production_refuses_to_start(change, message):
@@ -128,6 +129,12 @@ def test_production_starts_with_a_providers_credentials(change):
     script = "from django.conf import settings; import django; django.setup(); print(settings.SMS_PROVIDERS)"
     result = _run(["-c", script], _production(**change))
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_production_allows_every_country_only_when_told_so():
+    script = "from django.conf import settings; print(sorted(settings.SMS_ALLOWED_COUNTRIES))"
+    assert _run(["-c", script], _production(SMS_ALLOWED_COUNTRIES="*")).stdout.splitlines()[-1] == "[]"
+    assert _run(["-c", script], _production(SMS_ALLOWED_COUNTRIES="RU,KZ")).stdout.splitlines()[-1] == "['KZ', 'RU']"
 
 
 def test_production_refuses_test_numbers_unless_allowed():

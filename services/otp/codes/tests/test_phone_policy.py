@@ -3,7 +3,12 @@ codes typed in any script's digits."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from svckit.settings import env_sms_policy
 
 # (id, phone, status, code, details) for POST /v1/codes/ with the default settings.
 SEND_CASES = [
@@ -60,3 +65,34 @@ def test_a_code_in_any_scripts_digits_is_the_code(api_client, phone, known_code,
     api_client.post("/v1/codes/", {"phone": phone}, format="json")
     response = api_client.post("/v1/codes/verify/", {"phone": phone, "code": typed}, format="json")
     assert response.status_code == 200 and response.json() == {"verified": True}
+
+
+@pytest.mark.parametrize(
+    ("app_env", "countries", "allowed"),
+    [
+        ("development", "", frozenset()),  # every country
+        ("development", "*", frozenset()),
+        ("production", "*", frozenset()),  # every country, on purpose
+        ("production", "ru, kz", frozenset({"RU", "KZ"})),
+    ],
+)
+def test_allowed_countries_read_at_start_up(monkeypatch, app_env, countries, allowed):
+    monkeypatch.setenv("APP_ENV", app_env)
+    monkeypatch.setenv("SMS_ALLOWED_COUNTRIES", countries)
+    assert env_sms_policy()[1] == allowed
+
+
+@pytest.mark.parametrize(
+    ("app_env", "countries", "message"),
+    [
+        ("production", "", "SMS_ALLOWED_COUNTRIES must be set when APP_ENV=production"),
+        ("production", " , ", "SMS_ALLOWED_COUNTRIES must be set when APP_ENV=production"),
+        ("production", "RU,*", "SMS_ALLOWED_COUNTRIES must be ISO 3166 codes (e.g. RU,KZ) or * alone"),
+        ("development", "*,KZ", "SMS_ALLOWED_COUNTRIES must be ISO 3166 codes (e.g. RU,KZ) or * alone"),
+    ],
+)
+def test_allowed_countries_refused_at_start_up(monkeypatch, app_env, countries, message):
+    monkeypatch.setenv("APP_ENV", app_env)
+    monkeypatch.setenv("SMS_ALLOWED_COUNTRIES", countries)
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        env_sms_policy()
