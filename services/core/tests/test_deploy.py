@@ -26,6 +26,7 @@ def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": HOST,
+        "SMS_ALLOWED_COUNTRIES": "RU",
         "VAR_DIR": str(tmp_path),  # no database is opened: SQLite there, never created
         **extra,
     }

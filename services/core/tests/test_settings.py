@@ -32,8 +32,14 @@ def test_production_refuses_debug():
 
 
 def test_production_with_its_secrets_starts():
-    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t")
+    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t", SMS_ALLOWED_COUNTRIES="RU")
     assert result.returncode == 0, result.stderr
+
+
+def test_production_needs_the_allowed_countries():
+    result = _settings(APP_ENV="production", SECRET_KEY="k" * 50, OTP_SERVICE_TOKEN="t", SMS_ALLOWED_COUNTRIES="")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SMS_ALLOWED_COUNTRIES must be set when APP_ENV=production" in result.stderr
 
 
 def test_an_unknown_app_env_is_refused():
