@@ -1,4 +1,5 @@
-"""SMS providers' HTTP APIs: one function per provider, `<provider>_send(phone, text) -> provider id`.
+"""SMS providers' HTTP APIs: one function per provider, `<provider>_send(sms) -> provider id`
+(the development ones, console and inbox, are codes.dev_providers; codes.delivery calls them all).
 
 Every failure is one of three exceptions, by what the provider may have done with the message:
   NotSent   nothing was accepted and trying again may work (no connection, 429, 5xx, "try later");
@@ -11,6 +12,7 @@ task decides, with backoff, whether and where to send again."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,6 +21,18 @@ from django.conf import settings
 from urllib3.exceptions import ConnectTimeoutError, HTTPError, SSLError
 
 SMSRU_RETRYABLE_CODES = {220, 500}  # "service temporarily unavailable", "server error: try again"
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One message, as every provider gets it. A real provider sends `text` to `phone` (E.164); the
+    dev inbox also shows the code and the request's time (ISO 8601)."""
+
+    message_id: str
+    phone: str
+    text: str
+    code: str
+    requested_at: str
 
 
 class ProviderError(Exception):
@@ -83,7 +97,7 @@ def _raise_for_http_status(provider: str, response: urllib3.BaseHTTPResponse, er
         raise Rejected(provider, f"HTTP {response.status}", error_code=error_code)
 
 
-def twilio_send(*, phone: str, text: str) -> str:
+def twilio_send(sms: Sms) -> str:
     """Send one SMS with Twilio Programmable Messaging; returns the Message SID (`SM…`).
 
     POST {TWILIO_API_BASE}/2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP basic auth
@@ -92,7 +106,7 @@ def twilio_send(*, phone: str, text: str) -> str:
     Source: https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
     Raises NotSent, Rejected or InDoubt."""
     sid = settings.TWILIO_ACCOUNT_SID
-    fields = {"To": phone, "Body": text}
+    fields = {"To": sms.phone, "Body": sms.text}
     if settings.TWILIO_MESSAGING_SERVICE_SID:
         fields["MessagingServiceSid"] = settings.TWILIO_MESSAGING_SERVICE_SID
     else:
@@ -108,7 +122,7 @@ def twilio_send(*, phone: str, text: str) -> str:
     return str(body.get("sid") or "")
 
 
-def smsru_send(*, phone: str, text: str) -> str:
+def smsru_send(sms: Sms) -> str:
     """Send one SMS with SMS.ru; returns SMS.ru's sms_id (`000000-10000000`).
 
     POST {SMSRU_API_BASE}/sms/send, form fields api_id, to (digits, no `+`), msg, json=1 and the
@@ -116,8 +130,8 @@ def smsru_send(*, phone: str, text: str) -> str:
     `status_code` say what happened (100 accepted; 220 and 500 "try later"; anything else refused).
     Source: https://sms.ru/api/send and https://sms.ru/api/status (the code list).
     Raises NotSent, Rejected or InDoubt."""
-    to = phone.removeprefix("+")
-    fields = {"api_id": settings.SMSRU_API_ID, "to": to, "msg": text, "json": "1"}
+    to = sms.phone.removeprefix("+")
+    fields = {"api_id": settings.SMSRU_API_ID, "to": to, "msg": sms.text, "json": "1"}
     if settings.SMSRU_FROM:
         fields["from"] = settings.SMSRU_FROM
     if settings.SMSRU_TEST:
@@ -136,6 +150,3 @@ def smsru_send(*, phone: str, text: str) -> str:
     if code in SMSRU_RETRYABLE_CODES:
         raise NotSent("smsru", reason, error_code=str(code))
     raise Rejected("smsru", reason, error_code=str(code))
-
-
-PROVIDERS = {"twilio": twilio_send, "smsru": smsru_send}

@@ -8,8 +8,8 @@ Keys for one phone share a hash tag, `{+79991234567}`, so the scripts stay clust
   <prefix>{sms-guard}:...   the SMS-pumping guard's windows (see _SMS_GUARD)
   <prefix>{phone}:inbox     dev inbox: newest-first JSON messages (inbox backend only)
   <prefix>inbox             dev inbox: recent messages for all phones
-  <prefix>sms:<message id>  marks a delivered message, so redelivery never sends twice; with a
-                           provider backend a JSON record {status, provider, provider_id, ...}
+  <prefix>sms:<message id>  the message's delivery record, JSON {status, provider, provider_id, ...}
+                           (codes.delivery), so a redelivered message is never sent twice
 """
 
 from __future__ import annotations
@@ -118,13 +118,11 @@ return {0, math.max(math.min(max_attempts - used, failures_left), 0)}
 """
 )
 
-# KEYS: delivered mark, phone inbox, global inbox.
-# ARGV: message JSON, phone inbox size, global inbox size, inbox ttl_s, mark ttl_s.
+# KEYS: phone inbox, global inbox. ARGV: message JSON, phone inbox size, global inbox size, inbox ttl_s.
 _INBOX_ADD = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[5]) then return 0 end
-for i = 2, 3 do
+for i = 1, 2 do
   redis.call('LPUSH', KEYS[i], ARGV[1])
-  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[i]) - 1)
+  redis.call('LTRIM', KEYS[i], 0, tonumber(ARGV[i + 1]) - 1)
   redis.call('EXPIRE', KEYS[i], ARGV[4])
 end
 return 1
@@ -324,19 +322,9 @@ def sms_guard_verified(*, prefix: str) -> None:
     _script(_SMS_GUARD_VERIFIED)(keys=[_guard_key(f"verified:{prefix}")], args=[uuid.uuid4().hex])
 
 
-def sms_mark_delivered(*, message_id: str) -> bool:
-    """True the first time a message id is marked; False if it was already delivered."""
-    key = f"{settings.OTP_KEY_PREFIX}sms:{message_id}"
-    return bool(client().set(key, "1", nx=True, ex=DELIVERED_MARK_SECONDS))
-
-
-def sms_unmark_delivered(*, message_id: str) -> None:
-    client().delete(f"{settings.OTP_KEY_PREFIX}sms:{message_id}")
-
-
 def sms_claim(*, message_id: str, claim: str) -> str | None:
-    """Take the delivery mark for one provider call (atomically). None when taken; otherwise the
-    mark already there: "1" from console/inbox, or a provider backend's JSON record."""
+    """Take the delivery record for one provider call (atomically). None when taken; otherwise the
+    record already there (JSON, or "1": a message delivered by an earlier release's console or inbox)."""
     key = f"{settings.OTP_KEY_PREFIX}sms:{message_id}"
     return _script(_SMS_CLAIM)(keys=[key], args=[claim, DELIVERED_MARK_SECONDS])
 
@@ -352,20 +340,13 @@ def sms_mark(*, message_id: str) -> str | None:
     return cast("str | None", client().get(f"{settings.OTP_KEY_PREFIX}sms:{message_id}"))  # decode_responses
 
 
-def inbox_add(*, message_id: str, phone: str, message: dict) -> bool:
-    """Store a delivered message in the dev inbox exactly once per message id."""
+def inbox_add(*, phone: str, message: dict) -> None:
+    """Put a message at the head of the phone's and the global dev inbox (one script)."""
     prefix = settings.OTP_KEY_PREFIX
-    added = _script(_INBOX_ADD)(
-        keys=[f"{prefix}sms:{message_id}", f"{prefix}{{{phone}}}:inbox", f"{prefix}inbox"],
-        args=[
-            json.dumps(message),
-            settings.SMS_INBOX_SIZE,
-            GLOBAL_INBOX_SIZE,
-            settings.SMS_INBOX_TTL_SECONDS,
-            DELIVERED_MARK_SECONDS,
-        ],
+    _script(_INBOX_ADD)(
+        keys=[f"{prefix}{{{phone}}}:inbox", f"{prefix}inbox"],
+        args=[json.dumps(message), settings.SMS_INBOX_SIZE, GLOBAL_INBOX_SIZE, settings.SMS_INBOX_TTL_SECONDS],
     )
-    return bool(added)
 
 
 def inbox_list(*, phone: str | None) -> list[dict]:

@@ -3,32 +3,20 @@
 import logging
 from datetime import UTC, datetime
 
-import redis
 from celery import shared_task
 from celery.signals import task_failure
 from django.conf import settings
 
-from codes.delivery import provider_deliver
-from codes.delivery_log import delivery_log
+from codes.delivery import RECORD_RETRIES, provider_deliver
 from codes.message import message_text
 from codes.metrics import SMS_DELIVERED, SMS_DELIVERY_LAG, SMS_FAILED, SMS_REFUSED
+from codes.providers import Sms
 from codes.sealing import SealExpired, SealRefused, unseal
-from codes.sms import sms_send
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    bind=True,
-    name="codes.deliver_sms",
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(redis.RedisError, OSError),
-    retry_backoff=1,
-    retry_backoff_max=30,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(bind=True, name="codes.deliver_sms", acks_late=True, ignore_result=True)
 def deliver_sms(
     self,
     *,
@@ -40,12 +28,24 @@ def deliver_sms(
     provider_index: int = 0,
     attempt: int = 1,
     calls: int = 1,
+    outages: int = 0,
 ) -> bool:
-    """Idempotent by message id: a redelivered message (worker killed, retried) is sent once. A
-    message whose sealed code was not sealed for its own message id and phone is never sent
-    (codes.sealing: counted in otp_sms_refused_total, logged without the code).
-    With provider backends, `provider_index`/`attempt`/`calls` say where this retry stands (see
-    codes.delivery); the retry is this task again with a countdown, never a sleep."""
+    """Send one code's SMS through the SMS_BACKEND's providers (codes.delivery); True if it was sent.
+
+    Idempotent by message id: a redelivered message (worker killed, retried) is sent once, whatever
+    the backend, since every one goes through the same delivery record. A message whose sealed code
+    was not sealed for its own message id and phone is never sent (codes.sealing: counted in
+    otp_sms_refused_total, logged without the code).
+
+    One retry policy: the task runs again with a countdown (exponential backoff with jitter,
+    codes.delivery._backoff, below the broker's visibility timeout), never a sleep, when
+      a provider did not accept the message for a transient reason (NotSent): the same provider up
+        to SMS_PROVIDER_ATTEMPTS times, then the next one at once (`provider_index`, `attempt`,
+        `calls` say where the message stands);
+      Redis could not hold the delivery record: the same attempt, up to RECORD_RETRIES times
+        (`outages`).
+    Nothing else is retried: a refusal moves to the next provider, an in-doubt call is never
+    repeated, and an unexpected error fails the message (otp_sms_failed_total{retries_exhausted})."""
     try:
         code = unseal(sealed_code, message_id=message_id, phone=phone)
     except SealRefused as exc:
@@ -57,49 +57,30 @@ def deliver_sms(
         logger.warning("SMS %s dropped: its code has expired", message_id)
         SMS_FAILED.labels(reason="code_expired").inc()
         return False
-    text = message_text(code=code, language=language)
-    if not settings.SMS_PROVIDERS:
-        sent = sms_send(message_id=message_id, phone=phone, text=text, code=code, requested_at=requested_at)
-        delivery_log(
-            message_id=message_id,
-            provider=settings.SMS_BACKEND,
-            attempt=self.request.retries + 1,
-            status="sent" if sent else "skipped",
-            requested_at=requested_at,
-        )
-        if not sent:
-            return False
-        _count_delivered(requested_at, settings.SMS_BACKEND)
-        return True
-    step = provider_deliver(
+    sms = Sms(
         message_id=message_id,
         phone=phone,
-        text=text,
+        text=message_text(code=code, language=language),
+        code=code,
         requested_at=requested_at,
-        provider_index=provider_index,
-        attempt=attempt,
-        calls=calls,
     )
+    step = provider_deliver(sms=sms, provider_index=provider_index, attempt=attempt, calls=calls, outages=outages)
     if step.action == "retry":
-        kwargs = {**self.request.kwargs, "provider_index": step.provider_index, "attempt": step.attempt}
+        where = {"provider_index": step.provider_index, "attempt": step.attempt, "calls": step.calls}
         raise self.retry(
-            kwargs={**kwargs, "calls": calls + 1},
+            kwargs={**self.request.kwargs, **where, "outages": step.outages},
             countdown=step.countdown,
-            max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS,
+            max_retries=len(settings.SMS_PROVIDERS) * settings.SMS_PROVIDER_ATTEMPTS + RECORD_RETRIES,
             # As in otp_send: no copy of the phone and sealed code in the retried message's headers.
             argsrepr="",
             kwargsrepr=message_id,
         )
     if step.outcome == "sent":
-        _count_delivered(requested_at, step.provider)
+        SMS_DELIVERED.labels(backend=step.provider).inc()
+        SMS_DELIVERY_LAG.observe((datetime.now(UTC) - datetime.fromisoformat(requested_at)).total_seconds())
     elif step.outcome in ("failed", "in_doubt"):
         SMS_FAILED.labels(reason="providers_exhausted" if step.outcome == "failed" else "in_doubt").inc()
     return step.sent
-
-
-def _count_delivered(requested_at: str, backend: str) -> None:
-    SMS_DELIVERED.labels(backend=backend).inc()
-    SMS_DELIVERY_LAG.observe((datetime.now(UTC) - datetime.fromisoformat(requested_at)).total_seconds())
 
 
 @task_failure.connect(sender=deliver_sms)

@@ -115,8 +115,10 @@ SMS_GUARD_MIN_CONVERSION = env.float("SMS_GUARD_MIN_CONVERSION", default=0.2)
 # --- SMS delivery -------------------------------------------------------------------------
 # "console" or "inbox" (development), or real providers tried in order: "twilio", "smsru", "twilio,smsru".
 SMS_BACKEND = env.str("SMS_BACKEND", default="console").replace(" ", "")
-SMS_PROVIDERS = [] if SMS_BACKEND in {"console", "inbox"} else SMS_BACKEND.split(",")
-if set(SMS_PROVIDERS) - {"twilio", "smsru"} or len(set(SMS_PROVIDERS)) != len(SMS_PROVIDERS):
+SMS_PROVIDERS = SMS_BACKEND.split(",")
+if SMS_PROVIDERS not in (["console"], ["inbox"]) and (
+    set(SMS_PROVIDERS) - {"twilio", "smsru"} or len(set(SMS_PROVIDERS)) != len(SMS_PROVIDERS)
+):
     raise ImproperlyConfigured("SMS_BACKEND must be 'console', 'inbox' or a list of 'twilio' and 'smsru'")
 SMS_CONNECT_TIMEOUT_SECONDS = env.float("SMS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 SMS_READ_TIMEOUT_SECONDS = env.float("SMS_READ_TIMEOUT_SECONDS", default=10.0)
@@ -148,7 +150,7 @@ if "smsru" in SMS_PROVIDERS and not SMSRU_API_ID:
 if PRODUCTION and SMS_BACKEND == "inbox":
     raise ImproperlyConfigured("SMS_BACKEND must not be 'inbox' when APP_ENV=production: name a real SMS backend")
 # The console sends nothing and logs every code: production refuses it unless this names the one
-# value that accepts it, and then its line masks the code and the number (codes/sms.py).
+# value that accepts it, and then its line masks the code and the number (codes/dev_providers.py).
 SMS_CONSOLE_IN_PRODUCTION = env.str("SMS_CONSOLE_IN_PRODUCTION", default="")
 if SMS_CONSOLE_IN_PRODUCTION not in {"", "unsafe-log-masked"}:
     raise ImproperlyConfigured("SMS_CONSOLE_IN_PRODUCTION must be empty or 'unsafe-log-masked'")

@@ -65,6 +65,7 @@ def no_cooldown(settings):
 @pytest.fixture
 def inbox_backend(settings):
     settings.SMS_BACKEND = "inbox"
+    settings.SMS_PROVIDERS = ["inbox"]
     return settings
 
 

@@ -158,7 +158,7 @@ def test_verify_after_too_many_attempts_is_429_with_retry_after(api_client, phon
 
 
 def test_inbox_is_off_with_the_console_backend(settings):
-    settings.SMS_BACKEND = "console"
+    settings.SMS_BACKEND, settings.SMS_PROVIDERS = "console", ["console"]
     response = APIClient().get("/v1/inbox/")
     assert response.status_code == 404 and _error(response) == "not_found"
     assert APIClient().get("/inbox/").status_code == 404

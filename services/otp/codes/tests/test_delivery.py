@@ -73,7 +73,7 @@ def test_inbox_keeps_the_last_ten_messages_newest_first(inbox_backend, phone, ru
 
 
 def test_console_backend_logs_one_line_per_sms_and_keeps_no_inbox(settings, phone, caplog, run_delivery):
-    settings.SMS_BACKEND = "console"
+    settings.SMS_BACKEND, settings.SMS_PROVIDERS = "console", ["console"]
     with caplog.at_level(logging.INFO, logger="sms"):
         assert run_delivery("console-" + phone, phone, "9876") is True
         assert run_delivery("console-" + phone, phone, "9876") is False

@@ -99,7 +99,7 @@ def test_an_unanswered_call_is_counted_in_doubt(providers, httpserver, phone, lo
 
 @pytest.mark.parametrize("backend", ["console", "inbox"])
 def test_the_development_backends_log_each_attempt_without_the_code(settings, phone, log, backend, run_delivery):
-    settings.SMS_BACKEND = backend
+    settings.SMS_BACKEND, settings.SMS_PROVIDERS = backend, [backend]
     before = _value("otp_sms_attempts_total", provider=backend, status="skipped")
     message_id = uuid.uuid4().hex
 

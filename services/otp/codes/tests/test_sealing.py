@@ -112,7 +112,7 @@ def texts_to(request, settings, httpserver, caplog):
             lambda _request: Response(json.dumps(TWILIO_CREATED), status=201, content_type="application/json")
         )
         return lambda phone: [r.form["Body"] for r, _ in httpserver.log if r.form["To"] == phone]
-    settings.SMS_BACKEND = request.param
+    settings.SMS_BACKEND, settings.SMS_PROVIDERS = request.param, [request.param]
     if request.param == "inbox":
         return lambda phone: [m["text"] for m in store.inbox_list(phone=phone)]
     return lambda phone: [r.args[1] for r in caplog.records if r.name == "sms" and r.args[0] == phone]
