@@ -18,6 +18,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from string import Template
 from typing import cast
 
 import redis
@@ -27,7 +28,10 @@ from redis.retry import Retry
 
 from svckit import sliding_window
 
-HOUR_MS = 3_600_000
+# The scripts' constants, written there as $NAME and filled in once, by _script. The windows: an
+# hour for the send cap, the SMS-pumping guard's prefix window and conversion block; a day for the
+# failure budget and the guard's country and service windows. The shortest Retry-After of a burned code.
+SCRIPT_CONSTANTS = {"HOUR_MS": 3_600_000, "DAY_MS": 86_400_000, "MIN_WAIT_MS": 1000}
 DELIVERED_MARK_SECONDS = 86_400
 GLOBAL_INBOX_SIZE = 50
 
@@ -39,7 +43,7 @@ _NEXT_SEND_WAIT = (
 local function next_send_wait(now, max_sends)
   local wait = redis.call('PTTL', KEYS[2])
   if wait < 0 then wait = 0 end
-  return math.max(wait, window_wait(KEYS[3], now, 3600000, max_sends))
+  return math.max(wait, window_wait(KEYS[3], now, $HOUR_MS, max_sends))
 end
 """
 )
@@ -56,7 +60,7 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'h', ARGV[1], 'a', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[3]) end
-window_add(KEYS[3], now, 3600000, ARGV[5])
+window_add(KEYS[3], now, $HOUR_MS, ARGV[5])
 return {1, 0}
 """
 )
@@ -91,14 +95,14 @@ _VERIFY = (
     + """
 local now = now_ms()
 local max_failures = tonumber(ARGV[4])
-local locked = window_wait(KEYS[4], now, 86400000, max_failures)
+local locked = window_wait(KEYS[4], now, $DAY_MS, max_failures)
 if locked > 0 then return {3, locked} end
 local stored = redis.call('HMGET', KEYS[1], 'h', 'a')
 if not stored[1] then return {0, 0} end
 local max_attempts = tonumber(ARGV[2])
 if tonumber(stored[2]) >= max_attempts then
   local wait = ARGV[6] == '1' and redis.call('PTTL', KEYS[1]) or next_send_wait(now, tonumber(ARGV[3]))
-  return {2, math.max(wait, 1000)}
+  return {2, math.max(wait, $MIN_WAIT_MS)}
 end
 -- constant-time comparison of the two HMACs
 local a, b = stored[1], ARGV[1]
@@ -112,7 +116,7 @@ if diff == 0 then
   return {1, 0}
 end
 local used = redis.call('HINCRBY', KEYS[1], 'a', 1)
-window_add(KEYS[4], now, 86400000, ARGV[5])
+window_add(KEYS[4], now, $DAY_MS, ARGV[5])
 local failures_left = max_failures - redis.call('ZCARD', KEYS[4])
 return {0, math.max(math.min(max_attempts - used, failures_left), 0)}
 """
@@ -166,24 +170,24 @@ local now = now_ms()
 local scope, wait = '', 0
 local blocked = redis.call('PTTL', KEYS[3])
 if blocked > 0 then scope, wait = 'conversion', blocked end
-local windows = {{KEYS[1], 3600000, ARGV[1], 'prefix'}, {KEYS[4], 86400000, ARGV[2], 'country'},
-                 {KEYS[5], 86400000, ARGV[3], 'service'}}
+local windows = {{KEYS[1], $HOUR_MS, ARGV[1], 'prefix'}, {KEYS[4], $DAY_MS, ARGV[2], 'country'},
+                 {KEYS[5], $DAY_MS, ARGV[3], 'service'}}
 for _, w in ipairs(windows) do
   if scope ~= '' then break end
   local w_wait = window_wait(w[1], now, w[2], tonumber(w[3]))
   if w_wait > 0 then scope, wait = w[4], w_wait end
 end
 if scope == '' then
-  local sends = window_count(KEYS[1], now, 3600000)
-  if sends >= tonumber(ARGV[4]) and window_count(KEYS[2], now, 3600000) < tonumber(ARGV[5]) * sends then
-    redis.call('SET', KEYS[3], '1', 'PX', 3600000)
-    scope, wait = 'conversion', 3600000
+  local sends = window_count(KEYS[1], now, $HOUR_MS)
+  if sends >= tonumber(ARGV[4]) and window_count(KEYS[2], now, $HOUR_MS) < tonumber(ARGV[5]) * sends then
+    redis.call('SET', KEYS[3], '1', 'PX', $HOUR_MS)
+    scope, wait = 'conversion', $HOUR_MS
   end
 end
 if scope ~= '' and ARGV[7] == '1' then return {scope, wait} end
-window_add(KEYS[1], now, 3600000, ARGV[6])
-window_add(KEYS[4], now, 86400000, ARGV[6])
-window_add(KEYS[5], now, 86400000, ARGV[6])
+window_add(KEYS[1], now, $HOUR_MS, ARGV[6])
+window_add(KEYS[4], now, $DAY_MS, ARGV[6])
+window_add(KEYS[5], now, $DAY_MS, ARGV[6])
 return {scope, wait}
 """
 )
@@ -192,7 +196,7 @@ return {scope, wait}
 _SMS_GUARD_VERIFIED = (
     sliding_window.LIBRARY
     + """
-window_add(KEYS[1], now_ms(), 3600000, ARGV[1])
+window_add(KEYS[1], now_ms(), $HOUR_MS, ARGV[1])
 return 1
 """
 )
@@ -227,7 +231,8 @@ def client() -> redis.Redis:
 
 @cache
 def _script(source: str):
-    return client().register_script(source)
+    """The script registered on the client, its constants filled in (KeyError for an unknown one)."""
+    return client().register_script(Template(source).substitute(SCRIPT_CONSTANTS))
 
 
 def _phone_keys(phone: str) -> list[str]:
