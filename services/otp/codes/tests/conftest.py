@@ -1,12 +1,12 @@
 """Tests run against the real Redis at REDIS_URL, under a key prefix of their own (codes and
-Celery broker alike), removed at the end of the run."""
+Celery broker alike: config/test_settings.py), removed at the end of the run."""
 
 from __future__ import annotations
 
 import random
-import uuid
 
 import pytest
+import redis
 import requests
 from devstack import inbox, wait_until
 from devstack.fixtures import stack_config
@@ -14,18 +14,6 @@ from django.conf import settings
 
 from codes import store
 from config.celery import app as celery_app
-
-RUN_ID = uuid.uuid4().hex[:10]
-settings.OTP_KEY_PREFIX = f"otp-test-{RUN_ID}:"
-settings.OTP_SERVICE_TOKEN = f"test-token-{RUN_ID}"
-# The SMS-pumping guard would count every code a run sends, many to one number block: its own
-# tests (test_sms_guard.py) set its limits, and the core's abuse tests run it with the defaults.
-settings.SMS_COUNTRY_MAX_PER_DAY = settings.SMS_MAX_PER_DAY = 1_000_000
-settings.SMS_PREFIX_MAX_PER_HOUR = settings.SMS_GUARD_MIN_SENDS = 1_000_000
-celery_app.conf.broker_transport_options = {
-    **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-    "global_keyprefix": f"celery-test-{RUN_ID}:",
-}
 
 
 def _delete_prefixed(client, prefix: str) -> None:
@@ -38,8 +26,9 @@ def _delete_prefixed(client, prefix: str) -> None:
 def _clean_redis_after_run():
     yield
     _delete_prefixed(store.client(), settings.OTP_KEY_PREFIX)
-    with celery_app.connection_for_write() as conn:
-        _delete_prefixed(conn.default_channel.client, f"celery-test-{RUN_ID}:")
+    # A plain client: kombu's own would put the prefix before the pattern a second time.
+    with redis.Redis.from_url(celery_app.conf.broker_url) as broker:
+        _delete_prefixed(broker, settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"])
 
 
 @pytest.fixture

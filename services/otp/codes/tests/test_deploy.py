@@ -23,6 +23,7 @@ def _production(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in OWN and not k.startswith(PROVIDER_SETTINGS)}
     return {
         **env,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "OTP_SECRET": secrets.token_urlsafe(32),
