@@ -32,8 +32,8 @@ from codes.dev_providers import console_send, inbox_send
 from codes.providers import InDoubt, NotSent, ProviderError, Rejected, Sms, smsru_send, twilio_send
 
 PROVIDERS = {"console": console_send, "inbox": inbox_send, "twilio": twilio_send, "smsru": smsru_send}
-# Runs of the task while Redis cannot hold the delivery record; with the backoff's cap (20 s by
-# default) about a minute and a half, then the message fails (otp_sms_failed_total{retries_exhausted}).
+# Runs of the task while Redis cannot hold the delivery record: 45-90 s with the default backoff
+# (1 s doubling, capped at 20 s), then the message fails (otp_sms_failed_total{retries_exhausted}).
 RECORD_RETRIES = 8
 
 
