@@ -87,7 +87,16 @@ e2e: install $(NEWMAN)  ## run the Postman collection with newman against the li
 compose-check:  ## validate docker-compose.yml and the Dockerfiles statically (no Docker engine needed)
 	python3 infra/scripts/compose_check.py
 
-k8s-check: install  ## validate infra/k8s (kustomizations, production settings, Kubernetes schemas) without a cluster
+K8S_TOOLS := var/tools/k8s
+
+# CI-only tools (kubernetes-validate, checkov) in their own venv, hash-pinned, reinstalled when the pins change
+$(K8S_TOOLS)/.installed: infra/k8s/requirements-tools.txt
+	rm -rf $(K8S_TOOLS)
+	python3 -m venv $(K8S_TOOLS)
+	$(K8S_TOOLS)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r infra/k8s/requirements-tools.txt
+	touch $@
+
+k8s-check: install $(K8S_TOOLS)/.installed  ## validate infra/k8s without a cluster: each overlay rendered, Kubernetes schemas, Pod Security restricted, network policies, production settings, checkov
 	$(PY) infra/scripts/validate_k8s.py
 
 compose-smoke: install  ## start the compose stack for real (podman, local Debian base images): healthy, newman over HTTPS, production refusals
