@@ -13,7 +13,7 @@ is the base; then, for each overlay:
    distinct Redis key prefixes per service; pods that wait for the migration Job);
 3. checkov over the rendered output (infra/k8s/checkov.yaml; a skip for one object is a
    `checkov.io/skipN: CKV_...=reason` annotation on it, and must give its reason).
-The base must name no SMS provider: each overlay names its own.
+The base must set SMS_BACKEND empty (refused at start-up): each overlay names its provider.
 The tools come from infra/k8s/requirements-tools.txt (hash-pinned) in TOOLS; `make k8s-check`
 installs them.
 """
@@ -340,10 +340,12 @@ def check_key_prefixes(prefixes: dict[str, set[str]]) -> list[str]:
 
 
 def check_base_sms_backend(base: list[dict]) -> list[str]:
-    """The base names no SMS provider (so a deployment of it fails closed); overlays name theirs."""
-    for obj in base:
-        if obj["kind"] == "ConfigMap" and "SMS_BACKEND" in obj.get("data", {}):
-            return [f"base {name(obj)}: SMS_BACKEND must not be set in the base; the overlays name the provider"]
+    """The base sets SMS_BACKEND empty, which the OTP service refuses at start-up, so a deployment
+    that names no provider fails closed (unset, the service's default would be console); each
+    overlay names its provider."""
+    values = [o["data"]["SMS_BACKEND"] for o in base if o["kind"] == "ConfigMap" and "SMS_BACKEND" in o.get("data", {})]
+    if values != [""]:
+        return [f"base: SMS_BACKEND must be set once, empty (the overlays name the provider), not {values!r}"]
     return []
 
 

@@ -249,11 +249,19 @@ def test_the_production_overlay_names_a_real_provider_and_the_countries(rendered
     assert _find(_objects(rendered), "ConfigMap", "referrals-config")["data"]["SMS_ALLOWED_COUNTRIES"] == "RU"
 
 
-def test_a_base_that_sets_sms_backend_fails():
+@pytest.mark.parametrize("backend", ["console", "inbox", "twilio", None])
+def test_a_base_that_names_an_sms_backend_or_leaves_it_unset_fails(backend):
+    """Unset, the OTP service's default would be console: the base sets it empty, which it refuses."""
     base = validate_k8s.render(ROOT / "infra/k8s/base")
-    _find(base, "ConfigMap", "otp-config")["data"]["SMS_BACKEND"] = "console"
+    data = _find(base, "ConfigMap", "otp-config")["data"]
+    assert data["SMS_BACKEND"] == ""
+    if backend is None:
+        del data["SMS_BACKEND"]
+    else:
+        data["SMS_BACKEND"] = backend
+    expected = [] if backend is None else [backend]
     assert validate_k8s.check_base_sms_backend(base) == [
-        "base ConfigMap/otp-config: SMS_BACKEND must not be set in the base; the overlays name the provider"
+        f"base: SMS_BACKEND must be set once, empty (the overlays name the provider), not {expected!r}"
     ]
 
 
