@@ -30,6 +30,20 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "co
 refuse_unsafe_production(production=PRODUCTION, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# --- CORS: browser apps on other origins call the API (/api/v1/) with a Bearer token ---------
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+for _origin in CORS_ALLOWED_ORIGINS:
+    if not re.fullmatch(r"https?://[^/?#\s*]+", _origin) or (PRODUCTION and not _origin.startswith("https://")):
+        raise ImproperlyConfigured(
+            f"CORS_ALLOWED_ORIGINS: {_origin!r} is not an origin; set scheme://host[:port] without a path "
+            "(https:// when APP_ENV=production), comma-separated, e.g. https://app.example.com"
+        )
+CORS_URLS_REGEX = r"^/api/v1/.*$"  # the pages are same-origin only
+# The API's credential is the JWT in Authorization; cookies (the pages' session) never cross origins.
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ("accept", "accept-language", "authorization", "content-type")
+CORS_EXPOSE_HEADERS = ("Retry-After", "Content-Disposition")
+
 INSTALLED_APPS = [
     "users.admin_apps.StaffAdminConfig",  # django.contrib.admin whose site asks staff for a TOTP too
     "django.contrib.auth",
@@ -40,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_yasg",
+    "corsheaders",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -51,6 +66,8 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer: a preflight gets its CORS headers (django-cors-headers).
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the pages' language: cookie (the switch), else Accept-Language
