@@ -10,6 +10,7 @@ ENDPOINTS = {
     ("/api/v1/auth/token/refresh/", "post"): {"200", "400", "401", "503"},
     ("/api/v1/auth/logout/", "post"): {"204", "400", "401", "503"},
     ("/api/v1/profile/", "get"): {"200", "401", "503"},
+    ("/api/v1/profile/stats/", "get"): {"200", "400", "401", "503"},
     ("/api/v1/profile/referrals/", "get"): {"200", "400", "401", "503"},
     ("/api/v1/profile/invite/", "post"): {"200", "400", "401", "404", "409", "429", "503"},
     ("/api/v1/profile/invite-qr.svg", "get"): {"200", "401", "503"},
@@ -29,6 +30,7 @@ ERROR_CODES = [
     "referral_cycle",
     "invite_already_activated",
     "invalid_cursor",
+    "invalid_timezone",
     "validation_error",
     "malformed_request",
     "database_unavailable",
@@ -122,6 +124,17 @@ def test_the_code_request_documents_accept_language_as_the_sms_language(schema):
 def test_the_profile_lists_are_documented_item_by_item_and_always_present(schema):
     profile = schema["definitions"]["Profile"]
     assert profile["properties"]["referrals"]["items"]["type"] == "string"
-    assert profile["properties"]["referrals_by_day"]["items"] == {"$ref": "#/definitions/DayCount"}
+    assert "referrals" in profile["required"]
+    assert "referrals_by_day" not in profile["properties"]
+
+
+def test_the_stats_document_the_time_zone_and_the_days(schema):
+    operation = schema["paths"]["/profile/stats/"]["get"]
+    (tz,) = [p for p in operation["parameters"] if p["in"] == "query"]
+    assert (tz["name"], tz["type"], tz.get("required", False)) == ("tz", "string", False)
+    assert "IANA" in tz["description"]
+    assert "invalid_timezone" in operation["responses"]["400"]["description"]
+    answer = schema["definitions"]["ReferralStats"]
+    assert answer["properties"]["referrals_by_day"]["items"] == {"$ref": "#/definitions/DayCount"}
     assert set(schema["definitions"]["DayCount"]["properties"]) == {"date", "count"}
-    assert {"referrals", "referrals_by_day"} <= set(profile["required"])
+    assert {"tz", "referrals_by_day"} <= set(answer["required"])

@@ -24,9 +24,10 @@ ENDPOINTS = {
     "invite": ("post", "/api/v1/profile/invite/"),
     "profile": ("get", "/api/v1/profile/"),
     "referrals": ("get", "/api/v1/profile/referrals/"),
+    "stats": ("get", "/api/v1/profile/stats/"),
 }
 POSTS = [name for name, (method, _) in ENDPOINTS.items() if method == "post"]
-SIGNED_IN = {"invite", "profile", "referrals"}
+SIGNED_IN = {"invite", "profile", "referrals", "stats"}
 JSON = "application/json"
 OVER_LIMIT = 16 * 1024 + 1  # DATA_UPLOAD_MAX_MEMORY_SIZE is 16 kB
 MISSING = object()
@@ -302,7 +303,34 @@ def test_hostile_referrals_queries(clients, query, status, code):
     _assert_error(response, status, code)
 
 
-@pytest.mark.parametrize("name", ["profile", "referrals"])
+# (id, query string, status, code)
+STATS_QUERIES = [
+    ("empty-tz", "tz=", 200, None),
+    ("iana", "tz=America%2FArgentina%2FBuenos_Aires", 200, None),
+    ("lower-case", "tz=europe%2Fmoscow", 400, "invalid_timezone"),
+    ("offset", "tz=%2B03%3A00", 400, "invalid_timezone"),
+    ("path", "tz=..%2F..%2F..%2Fetc%2Fpasswd", 400, "invalid_timezone"),
+    ("absolute-path", "tz=%2Fusr%2Fshare%2Fzoneinfo%2FUTC", 400, "invalid_timezone"),
+    ("nul", "tz=UTC%00", 400, "invalid_timezone"),
+    ("bad-utf8", "tz=%FF%FE", 400, "invalid_timezone"),
+    ("emoji", "tz=%F0%9F%98%80", 400, "invalid_timezone"),
+    ("10kB", "tz=" + "A" * KB10, 400, "invalid_timezone"),
+    ("sql", "tz=UTC%27%20OR%201%3D1%20--", 400, "invalid_timezone"),
+    ("repeated", "tz=Mars&tz=Europe%2FMoscow", 200, None),  # the last one counts, as for every query
+    ("unknown-parameters", "x=1&%F0%9F%98%80=%00", 200, None),
+]
+
+
+@pytest.mark.parametrize(("query", "status", "code"), [c[1:] for c in STATS_QUERIES], ids=[c[0] for c in STATS_QUERIES])
+def test_hostile_stats_queries(clients, query, status, code):
+    response = clients["signed_in"].get(f"{ENDPOINTS['stats'][1]}?{query}")
+    if code is None:
+        assert response.status_code == status and set(response.json()) == {"tz", "referrals_by_day"}
+        return
+    _assert_error(response, status, code)
+
+
+@pytest.mark.parametrize("name", ["profile", "referrals", "stats"])
 @pytest.mark.parametrize("body", [b"{", b"x" * OVER_LIMIT, b"[]"], ids=["not-json", "over-limit", "array"])
 def test_get_endpoints_ignore_any_body(clients, name, body):
     response = clients["signed_in"].generic("GET", ENDPOINTS[name][1], body, content_type=JSON)

@@ -1,7 +1,10 @@
+from datetime import tzinfo
+
 from rest_framework import serializers
 
 from common.fields import PhoneField, StringField
 from common.links import invite_url
+from users import stats
 from users.selectors import REFERRALS_PAGE_MAX, InvalidCursor
 
 
@@ -27,7 +30,7 @@ class DayCountListSerializer(serializers.ListSerializer):
 
 
 class DayCountSerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="A day, UTC")
+    date = serializers.DateField(help_text="A day, in the time zone of `tz`")
     count = serializers.IntegerField(help_text="Users who activated my code that day")
 
     class Meta:
@@ -55,9 +58,6 @@ class ProfileSerializer(serializers.Serializer):
     )
     referrals_count = serializers.IntegerField(help_text="How many users activated my code")
     date_joined = serializers.DateTimeField()
-    referrals_by_day = DayCountSerializer(
-        many=True, help_text="Referrals per day for the last 30 days (UTC), oldest first, today last: 30 items"
-    )
 
     def get_invite_url(self, profile) -> str:
         return invite_url(invite_code=profile.invite_code, request=self.context.get("request"))
@@ -97,3 +97,41 @@ class ReferralSerializer(serializers.Serializer):
 class ReferralsPageSerializer(serializers.Serializer):
     results = ReferralSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="The next page's URL; null on the last page")
+
+
+class TimezoneField(StringField):
+    """An IANA time zone name (users.stats.timezone_get): every other string is `invalid_timezone`."""
+
+    error_code = stats.InvalidTimezone.code
+    error_message = stats.InvalidTimezone.message
+
+    def to_internal_value(self, data):
+        name = super().to_internal_value(data)
+        try:
+            stats.timezone_get(name=name)
+        except stats.InvalidTimezone as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from exc
+        return name
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    # An empty `?tz=` is UTC, as a form field left empty would be.
+    tz = TimezoneField(
+        required=False,
+        default=stats.DEFAULT_TIMEZONE,
+        allow_blank=True,
+        max_length=stats.MAX_TIMEZONE_NAME,
+        help_text="The time zone the days are counted in: an IANA name such as Europe/Moscow; default UTC",
+    )
+
+    def validate_tz(self, value: str) -> tzinfo:
+        return stats.timezone_get(name=value or stats.DEFAULT_TIMEZONE)
+
+
+class ReferralStatsSerializer(serializers.Serializer):
+    tz = serializers.CharField(help_text="The IANA time zone the days are in")
+    referrals_by_day = DayCountSerializer(
+        many=True,
+        help_text=f"Users who activated my code on each of the last {stats.STATS_DAYS} days in `tz`, oldest "
+        f"first, today last: {stats.STATS_DAYS} items",
+    )

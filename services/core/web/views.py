@@ -4,6 +4,7 @@ selectors, and renders the result: the rules live in those services, never here.
 from __future__ import annotations
 
 import contextlib
+from datetime import tzinfo
 from typing import cast
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from invites.errors import InviteCodeNotFound, NotNewAccount
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
 from svckit.errors import ApplicationError
-from users import selectors, services
+from users import selectors, services, stats
 from users.exports import referrals_csv_response
 from users.invite_codes import InvalidInviteCode, invite_code_normalize
 from web import pending, throttling
@@ -131,15 +132,29 @@ def login_resend(request):
     return redirect("web:login-code")
 
 
+# Set by app.js from the browser (Intl's time zone): the chart's days are the visitor's.
+TIMEZONE_COOKIE = "tz"
+
+
+def _visitor_timezone(request) -> tzinfo:
+    """The time zone the browser reported (TIMEZONE_COOKIE); UTC without one or for a name we do not know."""
+    try:
+        return stats.timezone_get(name=request.COOKIES.get(TIMEZONE_COOKIE, stats.DEFAULT_TIMEZONE))
+    except stats.InvalidTimezone:
+        return stats.timezone_get(name=stats.DEFAULT_TIMEZONE)
+
+
 def _profile_page(request, form: InviteCodeForm):
     profile = selectors.profile_get(user=request.user)
+    referral_stats = stats.referrals_stats(user=request.user, zone=_visitor_timezone(request))
+    days = referral_stats.referrals_by_day
     cursor = request.GET.get("cursor") or None
     try:
         referrals = selectors.referrals_page(user=request.user, cursor=cursor, limit=selectors.PROFILE_REFERRALS)
     except selectors.InvalidCursor:
         cursor, referrals = None, selectors.referrals_page(user=request.user, limit=selectors.PROFILE_REFERRALS)
     share_url = invite_url(invite_code=profile.invite_code, request=request)
-    peak = max((day.count for day in profile.referrals_by_day), default=0)
+    peak = max((day.count for day in days), default=0)
     context = {
         "profile": profile,
         "form": form,
@@ -147,8 +162,9 @@ def _profile_page(request, form: InviteCodeForm):
         "cursor": cursor,
         "offered_invite_code": form["invite_code"].initial if not form.is_bound else "",
         "invite_url": share_url,
-        "chart": _day_bars(profile.referrals_by_day, peak=peak),
-        "last_30_days": sum(day.count for day in profile.referrals_by_day),
+        "chart": _day_bars(days, peak=peak),
+        "last_30_days": sum(day.count for day in days),
+        "stats_tz": referral_stats.tz,
         # segno writes the SVG and escapes the title: nothing from the visitor reaches it unescaped.
         "invite_qr": mark_safe(invite_qr_svg(url=share_url, title=_("QR code of your invite link"))),  # noqa: S308
     }
@@ -159,7 +175,7 @@ CHART_HEIGHT = 60  # SVG units; bars are drawn with attributes, not inline style
 BAR_STEP = 10
 
 
-def _day_bars(days: list[selectors.DayCount], *, peak: int) -> list[dict]:
+def _day_bars(days: list[stats.DayCount], *, peak: int) -> list[dict]:
     """Bar geometry of the 30-day chart: each bar's x, y and height in SVG units, tallest = full height."""
     bars = []
     for n, day in enumerate(days):

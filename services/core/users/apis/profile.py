@@ -1,4 +1,4 @@
-"""The signed-in user's profile and the full list of their referrals."""
+"""The signed-in user's profile, their referrals per day, and the full list of their referrals."""
 
 from drf_yasg import openapi
 from drf_yasg.utils import swagger_auto_schema
@@ -12,7 +12,14 @@ from common.renderers import CsvRenderer
 from svckit.openapi import error_response
 from users.exports import referrals_csv_response
 from users.selectors import profile_get, referrals_page
-from users.serializers import ProfileSerializer, ReferralsPageSerializer, ReferralsQuerySerializer
+from users.serializers import (
+    ProfileSerializer,
+    ReferralsPageSerializer,
+    ReferralsQuerySerializer,
+    ReferralStatsSerializer,
+    StatsQuerySerializer,
+)
+from users.stats import InvalidTimezone, referrals_stats
 
 
 class ProfileApi(APIView):
@@ -23,6 +30,25 @@ class ProfileApi(APIView):
     )
     def get(self, request):
         return Response(ProfileSerializer(profile_get(user=request.user), context={"request": request}).data)
+
+
+class StatsApi(APIView):
+    @swagger_auto_schema(
+        operation_id="profile_stats",
+        operation_summary="My referrals per day for the last 30 days, the days in my time zone (?tz=)",
+        query_serializer=StatsQuerySerializer,
+        responses={
+            200: ReferralStatsSerializer,
+            400: error_response("Not an IANA time zone name (e.g. Europe/Moscow).", InvalidTimezone),
+            401: UNAUTHORIZED,
+            503: DATABASE_UNAVAILABLE,
+        },
+    )
+    def get(self, request):
+        query = StatsQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        stats = referrals_stats(user=request.user, zone=query.validated_data["tz"])
+        return Response(ReferralStatsSerializer(stats).data)
 
 
 class ReferralsApi(APIView):

@@ -92,9 +92,7 @@ def test_first_sign_in_creates_the_user_and_returns_tokens_and_profile(api, fake
         "referrals": [],
         "referrals_count": 0,
         "date_joined": body["profile"]["date_joined"],
-        "referrals_by_day": body["profile"]["referrals_by_day"],
     }
-    assert len(body["profile"]["referrals_by_day"]) == 30
     assert fake_otp.json_bodies("/v1/codes/verify/") == [{"phone": "+79991234567", "code": "1234"}]
     profile = api.get("/api/v1/profile/", HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     assert profile.status_code == 200 and profile.json() == body["profile"]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from invites.services import invite_activate
 from users.invite_codes import invite_code_generate
 from users.models import User
+from users.selectors import PROFILE_CACHE_SECONDS
 from users.tests.factories import UserFactory, client_for, referrals_make
 
 pytestmark = pytest.mark.django_db
@@ -39,17 +40,15 @@ def test_profile_shows_my_code_my_inviter_and_my_referrals_newest_first(user, us
         "referrals": [second.phone, first.phone],
         "referrals_count": 2,
         "date_joined": body["date_joined"],
-        "referrals_by_day": body["referrals_by_day"],
     }
     assert body["date_joined"].endswith("Z")
-    assert body["referrals_by_day"][-1]["count"] == 2
 
 
-def test_profile_takes_at_most_four_queries_however_many_referrals(user, django_assert_max_num_queries):
+def test_profile_takes_two_queries_however_many_referrals(user, django_assert_num_queries):
     referrals = referrals_make(user, 250)
     client = client_for(user)  # issuing the token is not part of the request being measured
-    # The token's user (my row), my newest referrals, my referrals per day.
-    with django_assert_max_num_queries(3):
+    # The token's user (my row) and my newest referrals; the per-day counts are /profile/stats/'s.
+    with django_assert_num_queries(2):
         response = client.get(PROFILE_URL)
     body = response.json()
     assert body["referrals_count"] == 250
@@ -67,8 +66,6 @@ def test_profile_of_someone_nobody_referred_reads_only_the_tokens_user(user, dja
     body = response.json()
     assert body["referrals"] == []
     assert body["referrals_count"] == 0
-    assert len(body["referrals_by_day"]) == 30
-    assert {day["count"] for day in body["referrals_by_day"]} == {0}
 
 
 def test_a_second_read_is_the_tokens_user_only_and_the_same_answer(user, django_assert_num_queries):
@@ -81,7 +78,7 @@ def test_a_second_read_is_the_tokens_user_only_and_the_same_answer(user, django_
         again = client.get(PROFILE_URL).json()
     assert again == first
     assert again["activated_invite_code"] == inviter.invite_code
-    assert sum(day["count"] for day in again["referrals_by_day"]) == 150
+    assert len(again["referrals"]) == 100
 
 
 @pytest.fixture
@@ -100,7 +97,6 @@ def test_a_new_referral_is_in_the_very_next_read(user, user_api, at_noon):
     after = user_api.get(PROFILE_URL).json()
     assert after["referrals_count"] == before["referrals_count"] + 1 == 4
     assert after["referrals"][0] == newcomer.phone
-    assert after["referrals_by_day"][-1]["count"] == before["referrals_by_day"][-1]["count"] + 1
 
 
 def test_my_own_activation_is_in_the_very_next_read(user, user_api, at_noon):
@@ -111,22 +107,15 @@ def test_my_own_activation_is_in_the_very_next_read(user, user_api, at_noon):
     assert user_api.get(PROFILE_URL).json()["activated_invite_code"] == inviter.invite_code
 
 
-def test_a_kept_answer_serves_only_its_own_utc_day(user, user_api, django_assert_num_queries, at_noon):
-    newcomer = UserFactory()
-    invite_activate(user=newcomer, invite_code=user.invite_code)
-    assert user_api.get(PROFILE_URL).json()["referrals_by_day"][-1]["count"] == 1
-    tomorrow = at_noon + timedelta(days=1)
-    with mock.patch("django.utils.timezone.now", return_value=tomorrow), django_assert_num_queries(3):
-        days = user_api.get(PROFILE_URL).json()["referrals_by_day"]
-    assert days[-1]["date"] == tomorrow.astimezone(UTC).date().isoformat()
-    assert [day["count"] for day in days[-2:]] == [1, 0]
-
-
-def test_a_kept_answer_expires_when_its_utc_day_ends(user, user_api, at_noon):
-    referrals_make(user, 1)
-    user_api.get(PROFILE_URL)
-    (key,) = cache.keys(f"profile:v1:{user.pk}:*")  # type: ignore[attr-defined]  # django-redis
-    assert 0 < cache.ttl(key) <= 12 * 3600  # type: ignore[attr-defined]
+def test_a_kept_answer_outlives_midnight_and_is_bounded_in_time(user, user_api, django_assert_num_queries, at_noon):
+    """Nothing in it depends on the day any more: the next day is still one query, the token's user."""
+    invite_activate(user=UserFactory(), invite_code=user.invite_code)
+    first = user_api.get(PROFILE_URL).json()
+    tomorrow = mock.patch("django.utils.timezone.now", return_value=at_noon + timedelta(days=1))
+    with tomorrow, django_assert_num_queries(1):
+        assert user_api.get(PROFILE_URL).json() == first
+    (key,) = cache.keys(f"profile:v2:{user.pk}:*")  # type: ignore[attr-defined]  # django-redis
+    assert 0 < cache.ttl(key) <= PROFILE_CACHE_SECONDS  # type: ignore[attr-defined]
 
 
 def test_a_kept_answer_is_only_for_the_user_it_was_kept_for(user, user_api):
@@ -150,7 +139,7 @@ def test_with_redis_down_the_profile_is_read_from_the_database(user, user_api, s
         response = user_api.get(PROFILE_URL)
         assert response.status_code == 200
         assert response.json()["referrals_count"] == 2
-        assert sum(day["count"] for day in response.json()["referrals_by_day"]) == 2
+        assert len(response.json()["referrals"]) == 2
 
 
 def test_referrals_pages_cover_everyone_once_newest_first(user, user_api):

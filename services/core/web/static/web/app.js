@@ -32,6 +32,17 @@
     }).catch(function () { /* dismissed, aborted or timed out: the user types the code */ });
   }
 
+  // The browser's time zone (an IANA name), for the days of the profile's chart: the server reads
+  // the cookie and counts in UTC without it. IANA names are cookie-safe as they are (letters,
+  // digits, / _ + -), so the value is sent unencoded, the way the server reads it.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_\/+-]{1,64}$/.test(zone) && document.cookie.split("; ").indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax" +
+        (location.protocol === "https:" ? "; secure" : "");
+    }
+  } catch (e) { /* no Intl time zone: the chart stays in UTC */ }
+
   // Copy button next to the invite code: shown only when the clipboard can be used.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     if (!navigator.clipboard) return;

@@ -66,10 +66,11 @@ def new_context(browser, core_url):
     """Each call is another person's browser (own cookies, language, screen)."""
     contexts = []
 
-    def make(*, locale: str = "en-US", mobile: bool = False, javascript: bool = True):
+    def make(*, locale: str = "en-US", mobile: bool = False, javascript: bool = True, timezone_id: str = "UTC"):
         context = browser.new_context(
             base_url=core_url,
             locale=locale,
+            timezone_id=timezone_id,
             java_script_enabled=javascript,
             viewport={"width": 390, "height": 844} if mobile else {"width": 1280, "height": 800},
             device_scale_factor=1,
