@@ -94,7 +94,12 @@ def test_an_origin_that_is_not_one_stops_the_start(origins):
 
 
 def test_production_takes_https_origins_only():
-    production = {"APP_ENV": "production", "SECRET_KEY": "k" * 50, "OTP_SERVICE_TOKEN": "t"}
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "k" * 50,
+        "OTP_SERVICE_TOKEN": "t",
+        "SMS_ALLOWED_COUNTRIES": "RU",
+    }
     assert "CORS_ALLOWED_ORIGINS" in _settings(**production, CORS_ALLOWED_ORIGINS="http://app.example.com").stderr
     assert _settings(**production, CORS_ALLOWED_ORIGINS=f"{APP},https://admin.example.com:8443").returncode == 0
     assert _settings(CORS_ALLOWED_ORIGINS="http://localhost:3000").returncode == 0

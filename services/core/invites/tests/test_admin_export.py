@@ -45,8 +45,9 @@ def test_view_only_on_referrals_gets_them_without_the_invite_codes(client, refer
     response = _export(staff, REFERRALS, [user.pk for user in invited])
     lines = _lines(response)
     assert lines[0] == "referral_phone,activated_at,inviter_phone"
-    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(user.phone for user in invited)
-    assert all(line.endswith(f",{inviter.phone}") for line in lines[1:])
+    # Phones after a tab, so that a spreadsheet keeps them as text (common.csv_export).
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(f"\t{user.phone}" for user in invited)
+    assert all(line.endswith(f",\t{inviter.phone}") for line in lines[1:])
     assert inviter.invite_code not in "\n".join(lines)
 
 
@@ -55,7 +56,7 @@ def test_view_on_inviters_too_adds_the_invite_codes(client, referrals):
     staff = staff_client(client, phone="+79970000011", permissions=["invites.view_referral", "invites.view_inviter"])
     lines = _lines(_export(staff, REFERRALS, [user.pk for user in invited]))
     assert lines[0] == FULL_HEADER
-    assert all(line.endswith(f",{inviter.phone},{inviter.invite_code}") for line in lines[1:])
+    assert all(line.endswith(f",\t{inviter.phone},{inviter.invite_code}") for line in lines[1:])
 
 
 def test_view_on_users_also_shows_the_invite_codes(client, referrals):
