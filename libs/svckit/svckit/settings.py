@@ -1,5 +1,6 @@
 """Start-up rules both services' settings share: APP_ENV, secrets that have no default outside
-development, a production that refuses DEBUG and wildcard hosts, and how their Celery runs."""
+development and are refused in production when weak or public, a production that refuses DEBUG and
+wildcard hosts, and how their Celery runs."""
 
 from __future__ import annotations
 
@@ -22,13 +23,76 @@ def env_app_environment() -> tuple[str, bool]:
     return name, name == "production"
 
 
-def env_secret(name: str, *, dev_default: str, production: bool) -> str:
+# At least 256 bits' worth of key for HS256 (RFC 7518, section 3.2) from a generator that gives
+# 6 bits a character; Django's deployment check asks for 5 different characters in SECRET_KEY.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_UNIQUE_CHARACTERS = 5
+GENERATE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Public values: every development default of the services' settings (a test holds them to this
+# set) and whatever the repository's examples and libs/devstack hand the services.
+DEVELOPMENT_SECRETS = frozenset(
+    {
+        "dev-only-core-secret-key-not-for-production",
+        "dev-only-core-jwt-signing-key-not-for-production",
+        "dev-only-otp-secret-key-not-for-production",
+        "dev-only-otp-hmac-secret",
+        "dev-otp-service-token",
+    }
+)
+
+
+def env_secret(name: str, *, dev_default: str, production: bool, used: bool = True, set_as: str = "") -> str:
+    """The secret in environment variable `name`: in development its value, else `dev_default`.
+
+    In production, when `used` (False: the feature that needs it is off, and the value is returned
+    as given), the value must be at least SECRET_MIN_LENGTH characters with SECRET_MIN_UNIQUE_CHARACTERS
+    different ones, and none of DEVELOPMENT_SECRETS (every `dev_default` is one). `set_as` names the
+    variable that docker compose and Kubernetes map onto `name` (CORE_SECRET_KEY for SECRET_KEY).
+    Raises ImproperlyConfigured naming the variable and saying what to set."""
     value = _env.str(name, default="")
-    if value:
-        return value
+    if not production:
+        return value or dev_default
+    if used:
+        _refuse_weak(f"{name} (set as {set_as} under docker compose and Kubernetes)" if set_as else name, value)
+    return value
+
+
+def env_secret_fallbacks(name: str, *, production: bool) -> list[str]:
+    """Former secrets in environment variable `name` (comma-separated, e.g. Django's
+    SECRET_KEY_FALLBACKS), each held in production to env_secret's rules; [] when unset.
+    Raises ImproperlyConfigured naming the variable."""
+    values = _env.list(name, default=[])
     if production:
-        raise ImproperlyConfigured(f"{name} must be set when APP_ENV=production")
-    return dev_default
+        for value in values:
+            _refuse_weak(name, value)
+    return values
+
+
+def _refuse_weak(label: str, value: str) -> None:
+    advice = f"set a random value of at least {SECRET_MIN_LENGTH} characters, e.g. from {GENERATE_SECRET}"
+    if not value:
+        raise ImproperlyConfigured(f"{label} must be set when APP_ENV=production: {advice}")
+    if value in DEVELOPMENT_SECRETS:
+        raise ImproperlyConfigured(f"{label} is a development value, public in the repository: {advice}")
+    if len(value) < SECRET_MIN_LENGTH:
+        raise ImproperlyConfigured(f"{label} is too short for a secret ({len(value)} characters): {advice}")
+    if len(set(value)) < SECRET_MIN_UNIQUE_CHARACTERS:
+        raise ImproperlyConfigured(
+            f"{label} has fewer than {SECRET_MIN_UNIQUE_CHARACTERS} different characters: {advice}"
+        )
+
+
+def refuse_shared_secrets(*, production: bool, **secrets: str) -> None:
+    """In production, each of `secrets` (variable name=value) must differ from the others: one leaked
+    value must not open what another secret guards. Raises ImproperlyConfigured naming both."""
+    if not production:
+        return
+    seen: dict[str, str] = {}
+    for name, value in secrets.items():
+        if value and value in seen:
+            advice = f"give each secret its own random value, e.g. from {GENERATE_SECRET}"
+            raise ImproperlyConfigured(f"{name} must differ from {seen[value]}: {advice}")
+        seen.setdefault(value, name)
 
 
 def refuse_unsafe_production(*, production: bool, debug: bool, allowed_hosts: list[str]) -> None:

@@ -13,8 +13,10 @@ from svckit.settings import (
     env_app_environment,
     env_otp_length,
     env_secret,
+    env_secret_fallbacks,
     env_sms_policy,
     logging_config,
+    refuse_shared_secrets,
     refuse_unsafe_production,
 )
 
@@ -24,8 +26,22 @@ env = environ.Env()
 
 APP_ENV, PRODUCTION = env_app_environment()
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env_secret("SECRET_KEY", dev_default="dev-only-core-secret-key-not-for-production", production=PRODUCTION)
+SECRET_KEY = env_secret(
+    "SECRET_KEY",
+    dev_default="dev-only-core-secret-key-not-for-production",
+    production=PRODUCTION,
+    set_as="CORE_SECRET_KEY",
+)
+# Former keys, still accepted for sessions signed before a rotation (docs/secrets.md).
+SECRET_KEY_FALLBACKS = env_secret_fallbacks("SECRET_KEY_FALLBACKS", production=PRODUCTION)
+# The API's JWTs have a key of their own: rotating SECRET_KEY keeps them, rotating this ends them.
+JWT_SIGNING_KEY = env_secret(
+    "JWT_SIGNING_KEY", dev_default="dev-only-core-jwt-signing-key-not-for-production", production=PRODUCTION
+)
 OTP_SERVICE_TOKEN = env_secret("OTP_SERVICE_TOKEN", dev_default="dev-otp-service-token", production=PRODUCTION)
+refuse_shared_secrets(
+    production=PRODUCTION, SECRET_KEY=SECRET_KEY, JWT_SIGNING_KEY=JWT_SIGNING_KEY, OTP_SERVICE_TOKEN=OTP_SERVICE_TOKEN
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "core", "[::1]"])
 refuse_unsafe_production(production=PRODUCTION, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -171,7 +187,7 @@ globals().update(
 
 # --- Webhooks: signed events for the product's own systems (webhooks/services.py) ------------
 WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])
-WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="")
+WEBHOOK_SECRET = env_secret("WEBHOOK_SECRET", dev_default="", production=PRODUCTION, used=bool(WEBHOOK_URLS))
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 if WEBHOOK_URLS:
     if any(not re.fullmatch(r"https?://\S+", url) for url in WEBHOOK_URLS):
@@ -241,6 +257,8 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
 }
 SWAGGER_SETTINGS = {
     "USE_SESSION_AUTH": False,

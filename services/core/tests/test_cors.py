@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from tests.test_settings import _settings
+from tests.test_settings import _secrets, _settings
 from users.tests.factories import UserFactory, client_for
 
 APP = "https://app.example.com"
@@ -94,12 +94,7 @@ def test_an_origin_that_is_not_one_stops_the_start(origins):
 
 
 def test_production_takes_https_origins_only():
-    production = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "k" * 50,
-        "OTP_SERVICE_TOKEN": "t",
-        "SMS_ALLOWED_COUNTRIES": "RU",
-    }
+    production = {"APP_ENV": "production", **_secrets()}
     assert "CORS_ALLOWED_ORIGINS" in _settings(**production, CORS_ALLOWED_ORIGINS="http://app.example.com").stderr
     assert _settings(**production, CORS_ALLOWED_ORIGINS=f"{APP},https://admin.example.com:8443").returncode == 0
     assert _settings(CORS_ALLOWED_ORIGINS="http://localhost:3000").returncode == 0

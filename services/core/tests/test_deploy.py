@@ -15,7 +15,8 @@ import pytest
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 HOST = "core.example.com"
-OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SECURE_COOKIES", "TRUSTED_PROXY_COUNT"}
+OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "JWT_SIGNING_KEY", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SECURE_COOKIES"}
+OWN |= {"TRUSTED_PROXY_COUNT"}
 
 
 def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -24,6 +25,7 @@ def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
         **env,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": HOST,
         "SMS_ALLOWED_COUNTRIES": "RU",

@@ -15,6 +15,7 @@ from svckit.settings import (
     env_secret,
     env_sms_policy,
     logging_config,
+    refuse_shared_secrets,
     refuse_unsafe_production,
 )
 
@@ -23,9 +24,17 @@ env = environ.Env()
 
 APP_ENV, PRODUCTION = env_app_environment()
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env_secret("SECRET_KEY", dev_default="dev-only-otp-secret-key-not-for-production", production=PRODUCTION)
+SECRET_KEY = env_secret(
+    "SECRET_KEY",
+    dev_default="dev-only-otp-secret-key-not-for-production",
+    production=PRODUCTION,
+    set_as="OTP_SECRET_KEY",
+)
 OTP_SECRET = env_secret("OTP_SECRET", dev_default="dev-only-otp-hmac-secret", production=PRODUCTION)
 OTP_SERVICE_TOKEN = env_secret("OTP_SERVICE_TOKEN", dev_default="dev-otp-service-token", production=PRODUCTION)
+refuse_shared_secrets(
+    production=PRODUCTION, SECRET_KEY=SECRET_KEY, OTP_SECRET=OTP_SECRET, OTP_SERVICE_TOKEN=OTP_SERVICE_TOKEN
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "otp", "[::1]"])
 refuse_unsafe_production(production=PRODUCTION, debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 

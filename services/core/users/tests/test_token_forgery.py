@@ -40,7 +40,7 @@ def _unsigned(header: dict, payload: dict) -> str:
 def _sign(header: dict, payload: dict, *, key: str | None = None, digest=hashlib.sha256) -> str:
     """A JWT signed by hand, so the header can say anything (alg none, RS256...)."""
     signing_input = _unsigned(header, payload)
-    key = settings.SECRET_KEY if key is None else key
+    key = settings.JWT_SIGNING_KEY if key is None else key
     signature = hmac.new(key.encode(), signing_input.encode(), digest).digest()
     return f"{signing_input}.{_b64(signature)}"
 
@@ -70,7 +70,9 @@ def _forgeries(user, other, token_type: str) -> dict[str, str]:
         # algorithm confusion: claims RSA, signed with the HMAC secret
         "rs256-header": _sign({"alg": "RS256", "typ": "JWT"}, claims),
         "es256-header": _sign({"alg": "ES256", "typ": "JWT"}, claims),
-        "another-key": _sign({"alg": "HS256", "typ": "JWT"}, claims, key="not-the-" + settings.SECRET_KEY),
+        "another-key": _sign({"alg": "HS256", "typ": "JWT"}, claims, key="not-the-" + settings.JWT_SIGNING_KEY),
+        # Django's SECRET_KEY, SimpleJWT's default key: the tokens have one of their own
+        "secret-key": _sign({"alg": "HS256", "typ": "JWT"}, claims, key=settings.SECRET_KEY),
         "empty-key": _sign({"alg": "HS256", "typ": "JWT"}, claims, key=""),
         # well signed with our key, but missing what a token must carry
         "expired": _sign({"alg": "HS256", "typ": "JWT"}, {**claims, "exp": int(time.time()) - 1}),
@@ -91,6 +93,7 @@ NAMES = [
     "rs256-header",
     "es256-header",
     "another-key",
+    "secret-key",
     "empty-key",
     "expired",
     "no-exp",

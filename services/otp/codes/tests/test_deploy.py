@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from svckit.settings import DEVELOPMENT_SECRETS
+
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS"}
 PROVIDER_SETTINGS = ("SMS_", "TWILIO_", "SMSRU_", "OTP_TEST_NUMBERS")
@@ -48,7 +50,7 @@ def test_manage_py_check_deploy_is_clean():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY (set as OTP_SECRET_KEY under docker compose and Kubernetes) must be set"),
         ({"OTP_SECRET": ""}, "OTP_SECRET must be set"),
         ({"OTP_SERVICE_TOKEN": ""}, "OTP_SERVICE_TOKEN must be set"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
@@ -97,6 +99,46 @@ def test_development_logs_the_console_code_in_full(settings):
     result = _run(["-c", CONSOLE_DELIVERY % secrets.token_hex(8)], {**env, "APP_ENV": "development"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "SMS to +79991234567: Your sign-in code: 4821" in result.stderr
+
+
+SETTINGS_CASES = """
+import importlib, json, os, sys
+base, answers = dict(os.environ), []
+for change in json.loads(sys.argv[1]):
+    os.environ.clear()
+    os.environ.update({**base, **change})
+    sys.modules.pop("config.settings", None)
+    try:
+        importlib.import_module("config.settings")
+        answers.append("")
+    except Exception as exc:
+        answers.append(f"{type(exc).__name__}: {exc}")
+print(json.dumps(answers))
+"""
+
+
+def test_production_refuses_every_weak_or_public_secret():
+    """Each secret set to each public value of the repository (the development defaults of both
+    services), to a short or a repetitive one, or to another secret's value: refused, named. The
+    settings module runs once per case, in one fresh interpreter."""
+    weak = {"x": "too short", "k" * 31: "too short", "ab" * 30: "fewer than 5 different characters"}
+    weak |= dict.fromkeys(DEVELOPMENT_SECRETS, "a development value")
+    cases = [
+        (name, value, reason)
+        for name in ("SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN")
+        for value, reason in weak.items()
+    ]
+    key = secrets.token_urlsafe(48)
+    changes = [{name: value} for name, value, _ in cases]
+    changes += [{"SECRET_KEY": key, "OTP_SECRET": key}, {"OTP_SECRET": key, "OTP_SERVICE_TOKEN": key}, {}]
+    result = _run(["-c", SETTINGS_CASES, json.dumps(changes)], _production())
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    for (name, value, reason), answer in zip(cases, answers, strict=False):
+        assert answer.startswith(f"ImproperlyConfigured: {name}") and reason in answer, (name, value, answer)
+    assert answers[-3].startswith("ImproperlyConfigured: OTP_SECRET must differ from SECRET_KEY")
+    assert answers[-2].startswith("ImproperlyConfigured: OTP_SERVICE_TOKEN must differ from OTP_SECRET")
+    assert answers[-1] == ""
 
 
 @pytest.mark.parametrize(
