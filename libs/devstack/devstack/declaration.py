@@ -89,7 +89,7 @@ def processes(c: Config) -> dict[str, Process]:
     }
     otp = common | ({"OTP_KEY_PREFIX": f"{c.prefix}otp:"} if prefixed else {})
     otp |= {"OTP_BIND": f"127.0.0.1:{c.otp_port}", "OTP_REDIS_DB": str(c.otp_db)}
-    otp |= {"CELERY_BROKER_URL": f"{c.redis_url}/{c.celery_db}"}
+    otp |= {"OTP_CELERY_BROKER_URL": f"{c.redis_url}/{c.celery_db}"}
     otp |= {"OTP_WORKER_METRICS_BIND": f"127.0.0.1:{c.worker_metrics_port}", **c.otp_env}
     core = common | ({"CACHE_KEY_PREFIX": f"{c.prefix}core"} if prefixed else {})
     core |= {"CORE_BIND": f"127.0.0.1:{c.core_port}", "DATABASE_URL": c.database_url}

@@ -4,6 +4,7 @@ wildcard hosts, and how their Celery runs."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import environ
@@ -149,6 +150,25 @@ def logging_config(*, level: str) -> dict:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {"django.request": {"level": "ERROR"}},
     }
+
+
+# Celery takes these from the process environment over its own settings (celery.app.utils.Settings'
+# broker_url, broker_read_url, broker_write_url and result_backend properties), so a CELERY_BROKER_URL
+# meant for one service, in the one .env compose hands to all, would move the other's worker too.
+CELERY_ENVIRONMENT_OVERRIDES = (
+    "CELERY_BROKER_URL",
+    "CELERY_BROKER_READ_URL",
+    "CELERY_BROKER_WRITE_URL",
+    "CELERY_RESULT_BACKEND",
+)
+
+
+def celery_ignore_environment() -> None:
+    """Drop CELERY_ENVIRONMENT_OVERRIDES from os.environ, so the service's Celery app (config/celery.py,
+    which calls this before it is made) takes its broker from its own settings only; `celery --broker`
+    sets the same variable and is ignored alike."""
+    for name in CELERY_ENVIRONMENT_OVERRIDES:
+        os.environ.pop(name, None)
 
 
 def celery_settings(

@@ -4,7 +4,11 @@ import os
 
 from celery import Celery
 
+from svckit.settings import celery_ignore_environment
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The broker is the one in this service's settings, whatever CELERY_BROKER_URL the environment holds.
+celery_ignore_environment()
 
 app = Celery("core")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,13 +1,18 @@
 """The Celery settings each service ends up with (svckit.settings.celery_settings plus its own values),
 read in a fresh interpreter with no *CELERY_* variables: the defaults its worker's timing was set for."""
 
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import celery.app.utils
 import pytest
+
+from svckit.settings import CELERY_ENVIRONMENT_OVERRIDES
 
 SERVICES_DIR = Path(__file__).resolve().parents[2]
 PRINT_CELERY = (
@@ -54,3 +59,41 @@ def test_celery_settings_are_the_services_own(service):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == BOTH | OWN[service]
+
+
+# Celery's own environment lookups, set to a broker neither service uses: the one compose's shared
+# .env would hand both services if it named CELERY_BROKER_URL.
+ELSEWHERE = "redis://elsewhere:6379/9"
+PRINT_BROKERS = """
+import json
+from config.celery import app
+with app.connection_for_write() as write, app.connection_for_read() as read:
+    urls = [f"redis://{c.hostname}:{c.port}/{c.virtual_host}" for c in (write, read)]
+print(json.dumps({"broker_url": app.conf.broker_url, "read": app.conf.broker_read_url,
+                  "write": app.conf.broker_write_url, "result_backend": app.conf.result_backend, "connections": urls}))
+"""
+
+
+@pytest.mark.parametrize(("service", "own"), [("core", "CORE_CELERY_BROKER_URL"), ("otp", "OTP_CELERY_BROKER_URL")])
+def test_each_celery_app_takes_its_broker_from_its_own_setting_only(service, own):
+    env = {k: v for k, v in os.environ.items() if "CELERY_" not in k}
+    env |= dict.fromkeys(CELERY_ENVIRONMENT_OVERRIDES, ELSEWHERE) | {own: f"redis://{service}-broker:6379/4"}
+    result = subprocess.run(
+        [sys.executable, "-c", PRINT_BROKERS], cwd=SERVICES_DIR / service, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    mine = f"redis://{service}-broker:6379/4"
+    assert json.loads(result.stdout) == {
+        "broker_url": mine,
+        "read": mine,
+        "write": mine,
+        "result_backend": None,
+        "connections": [mine, mine],
+    }
+
+
+def test_the_environment_lookups_ignored_are_all_that_celery_makes():
+    """svckit.settings drops exactly the variables Celery's Settings read over the app's settings:
+    an upgrade that adds or renames one fails here."""
+    source = inspect.getsource(celery.app.utils.Settings)
+    assert set(re.findall(r"os\.environ\.get\(\s*['\"](\w+)['\"]", source)) == set(CELERY_ENVIRONMENT_OVERRIDES)

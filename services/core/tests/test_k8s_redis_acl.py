@@ -75,7 +75,7 @@ def test_each_service_works_as_its_own_redis_user_and_cannot_touch_the_others(
     maps = _config_maps()
     core_prefixes = {k: maps["core-config"][k] for k in ("CACHE_KEY_PREFIX", "CELERY_KEY_PREFIX")}
     otp_prefixes = {k: maps["otp-config"][k] for k in ("OTP_KEY_PREFIX", "CELERY_KEY_PREFIX")}
-    otp_env = {**FAST_SMS, **otp_prefixes, "REDIS_URL": otp_url, "CELERY_BROKER_URL": f"{otp_url}/1"}
+    otp_env = {**FAST_SMS, **otp_prefixes, "REDIS_URL": otp_url, "OTP_CELERY_BROKER_URL": f"{otp_url}/1"}
     core_env = {**core_prefixes, "REDIS_URL": core_url, "CORE_CELERY_BROKER_URL": f"{core_url}/3"}
     core_env |= {"WEBHOOK_URLS": httpserver.url_for("/hooks/referrals"), "WEBHOOK_SECRET": SECRET}
     config = stack_config(

@@ -5,7 +5,11 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from svckit.settings import celery_ignore_environment
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The broker is the one in this service's settings, whatever CELERY_BROKER_URL the environment holds.
+celery_ignore_environment()
 
 app = Celery("otp")
 app.config_from_object("django.conf:settings", namespace="CELERY")

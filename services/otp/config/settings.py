@@ -188,13 +188,14 @@ SMS_INBOX_TTL_SECONDS = env.int("SMS_INBOX_TTL_SECONDS", default=600)
 # host:port where the worker serves its Prometheus metrics; empty: none (compose: 0.0.0.0:9101).
 OTP_WORKER_METRICS_BIND = env.str("OTP_WORKER_METRICS_BIND", default="")
 
+# --- Celery (SMS delivery): its own Redis DB index, apart from the core's broker ---------------
 globals().update(
     celery_settings(
-        broker_url=env.str("CELERY_BROKER_URL", default=f"{REDIS_URL}/1"),
+        broker_url=env.str("OTP_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('OTP_CELERY_REDIS_DB', default=1)}"),
         # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
-        visibility_timeout=env.int("CELERY_VISIBILITY_TIMEOUT", default=30),
+        visibility_timeout=env.int("OTP_CELERY_VISIBILITY_TIMEOUT", default=30),
         # Sweep for abandoned messages every few seconds, so a lost SMS is sent again within seconds.
-        restore_interval=env.int("CELERY_RESTORE_INTERVAL", default=5),
+        restore_interval=env.int("OTP_CELERY_RESTORE_INTERVAL", default=5),
         publish_max_retries=1,
     )
 )

@@ -140,7 +140,7 @@ def redelivering_stack(persistent_redis, otp_stack):
     does; each SMS falls due 2 s after its request and comes back 4 s after a worker took it without
     acknowledging. The worker has delivered one SMS already: it consumes."""
     timings = {"SMS_DELAY_MIN_SECONDS": "2", "SMS_DELAY_MAX_SECONDS": "2"}
-    stack = otp_stack(persistent_redis, **timings, CELERY_VISIBILITY_TIMEOUT="4", CELERY_RESTORE_INTERVAL="1")
+    stack = otp_stack(persistent_redis, **timings, OTP_CELERY_VISIBILITY_TIMEOUT="4", OTP_CELERY_RESTORE_INTERVAL="1")
     url, warm_up = stack.config.otp_url, f"+7995{random.randrange(10_000_000):07d}"
     requests.post(
         f"{url}/v1/codes/", json={"phone": warm_up}, headers={"Authorization": "Bearer fault-token"}, timeout=5

@@ -90,7 +90,7 @@ def test_an_sms_waiting_while_the_codes_redis_is_down_arrives_once_when_it_is_ba
         persistent_redis,
         SMS_DELAY_MIN_SECONDS="1",
         SMS_DELAY_MAX_SECONDS="1",
-        CELERY_BROKER_URL=f"{private_redis.url}/1",
+        OTP_CELERY_BROKER_URL=f"{private_redis.url}/1",
         LOG_LEVEL="INFO",
     )
     url = stack.config.otp_url

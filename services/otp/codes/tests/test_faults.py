@@ -61,7 +61,7 @@ def test_codes_sent_while_the_worker_is_down_arrive_once_when_it_is_back(private
 
 
 def test_a_worker_killed_before_delivery_loses_nothing_and_sends_once(private_redis, otp_stack):
-    stack = otp_stack(private_redis, CELERY_VISIBILITY_TIMEOUT="2")
+    stack = otp_stack(private_redis, OTP_CELERY_VISIBILITY_TIMEOUT="2")
     url = stack.config.otp_url
     time.sleep(3)  # let it connect and start consuming
     phones = _phones(5)

@@ -37,8 +37,8 @@ def test_a_worker_killed_mid_send_never_sends_twice(httpserver, phone, private_r
         TWILIO_ACCOUNT_SID=TWILIO_SID,
         TWILIO_AUTH_TOKEN="fault-twilio-token",
         TWILIO_FROM="+15005550006",
-        CELERY_VISIBILITY_TIMEOUT="2",
-        CELERY_RESTORE_INTERVAL="1",
+        OTP_CELERY_VISIBILITY_TIMEOUT="2",
+        OTP_CELERY_RESTORE_INTERVAL="1",
         LOG_LEVEL="INFO",
     )
     url = stack.config.otp_url
