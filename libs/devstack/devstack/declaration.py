@@ -40,7 +40,6 @@ class Config:
     celery_db: int = 1
     core_db: int = 2
     core_broker_db: int = 3
-    core_ready_path: str = "/readyz"  # /healthz when no OTP service is meant to answer
     env: dict[str, str] = field(default_factory=dict)
     otp_env: dict[str, str] = field(default_factory=dict)
     core_env: dict[str, str] = field(default_factory=dict)
@@ -101,6 +100,6 @@ def processes(c: Config) -> dict[str, Process]:
         "otp-web": Process([str(otp_bin / "web")], otp, f"{c.otp_url}/readyz"),
         # Its metrics server starts with it (worker_init): it answers once the settings have loaded.
         "otp-worker": Process([str(otp_bin / "worker")], otp, f"http://127.0.0.1:{c.worker_metrics_port}/metrics"),
-        "core-web": Process([str(core_bin / "web")], core, f"{c.core_url}{c.core_ready_path}"),
+        "core-web": Process([str(core_bin / "web")], core, f"{c.core_url}/readyz"),
         "core-worker": Process([str(core_bin / "worker")], core, None),  # Celery has nothing to ask
     }

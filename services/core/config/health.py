@@ -1,14 +1,33 @@
-"""Liveness and readiness for orchestrators (plain Django views: no auth, no throttling)."""
+"""Liveness, readiness and metrics for orchestrators (plain Django views: no auth, no throttling).
+
+Readiness is the process and its own database, PostgreSQL: the profile, the invites and the pages
+work while the OTP service or Redis is away (sign-in answers 503 otp_unavailable, throttling fails
+open), so neither takes a pod out of its Service. They are metrics instead: `core_dependency_up`,
+checked when /metrics is scraped, never by a probe."""
 
 import logging
 
+import redis
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django_prometheus.exports import ExportToDjangoView
+from django_redis import get_redis_connection
+from prometheus_client import Gauge
 
 from integrations.otp_client import otp_ready
 from svckit.handlers import error_body
 
 logger = logging.getLogger(__name__)
+
+# "mostrecent": the web workers share one set of files (multiprocess mode); the value the scraped
+# worker has just set is the one exported.
+DEPENDENCY_UP = Gauge(
+    "core_dependency_up",
+    "Whether a dependency answered when /metrics was scraped (1) or not (0): otp (its /readyz), "
+    "redis (the core's cache: throttling counters, kept profile reads).",
+    ["dependency"],
+    multiprocess_mode="mostrecent",
+)
 
 
 def database_ready() -> bool:
@@ -21,17 +40,28 @@ def database_ready() -> bool:
         return False
 
 
+def redis_up() -> bool:
+    """Whether the cache's Redis answers a PING within the cache's socket timeouts (0.5 s each)."""
+    try:
+        return bool(get_redis_connection("default").ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
 def readyz(request):
-    checks = {
-        "database": "ok" if database_ready() else "unavailable",
-        "otp": "ok" if otp_ready() else "unavailable",
-    }
-    down = [name for name, state in checks.items() if state != "ok"]
-    if not down:
-        return JsonResponse({"status": "ok", "checks": checks})
-    body = error_body("unavailable", f"Not reachable: {', '.join(down)}.", checks)
+    if database_ready():
+        return JsonResponse({"status": "ok", "checks": {"database": "ok"}})
+    body = error_body("unavailable", "Not reachable: database.", {"database": "unavailable"})
     return JsonResponse(body, status=503)
+
+
+def metrics(request):
+    """GET /metrics: django-prometheus's export, with core_dependency_up refreshed first. The checks
+    are bounded by the OTP client's timeouts (1 s to connect, 2 s to answer) and the cache's."""
+    DEPENDENCY_UP.labels(dependency="otp").set(otp_ready())
+    DEPENDENCY_UP.labels(dependency="redis").set(redis_up())
+    return ExportToDjangoView(request)

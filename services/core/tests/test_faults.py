@@ -61,7 +61,7 @@ def test_redis_down_is_otp_unavailable_while_profiles_work_and_all_recovers_with
     assert user_api.get(PROFILE_URL).status_code == 200
     inviter = UserFactory()
     assert user_api.post(INVITE_URL, {"invite_code": inviter.invite_code}, format="json").status_code == 200
-    assert api.get("/readyz").json()["error"]["details"] == {"database": "ok", "otp": "unavailable"}
+    assert api.get("/readyz").status_code == 200  # sign-in is down, the rest is not: the core stays in service
 
     private_redis.start()  # empty: whatever was stored before is gone
     sent: list[str] = []
@@ -98,7 +98,7 @@ def test_postgres_lost_is_a_json_503_and_the_core_reconnects_by_itself(test_data
     with TcpProxy(db.get("HOST") or "127.0.0.1", int(db.get("PORT") or 5432)) as proxy:
         database = test_database_url(port=proxy.port, application_name=application_name)
         core_env = {"SECRET_KEY": django_settings.SECRET_KEY, "CORE_WEB_WORKERS": "2"}
-        config = stack_config("core", database_url=database, core_ready_path="/healthz", core_env=core_env)
+        config = stack_config("core", database_url=database, core_env=core_env)
         url = start_stack(config, "core-web").config.core_url  # no OTP service answers on its otp_port
         assert api.get(f"{url}{PROFILE_URL}", timeout=10).status_code == 200
         assert pages.get(f"{url}/profile/", timeout=10).status_code == 200

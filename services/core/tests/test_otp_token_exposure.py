@@ -84,6 +84,7 @@ def test_no_document_or_error_carries_the_otp_token(fake_otp, token):
         Client().get("/api/redoc/"),
         Client().get("/healthz"),
         Client().get("/readyz"),
+        Client().get("/metrics"),
         Client().get("/admin/login/"),
         Client().get("/login/"),
         Client().get("/no-such-page/"),
