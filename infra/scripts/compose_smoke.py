@@ -6,14 +6,19 @@ the pinned Docker Compose binary, and removed again.
    the Docker API socket (mirakuru starts it and waits for the socket).
 2. Base images built locally (no registry is reachable): Debian bookworm from debootstrap, then
    infra/smoke/Containerfile's stages; they stay as a cache between runs on one machine.
-3. Development: docker-compose.yml + docker-compose.override.yml + infra/smoke/compose.smoke.yml,
-   every service healthy (podman runs no healthcheck timer without systemd: this drives
-   `podman healthcheck run`), the checks of the HTTPS front, the Postman collection with newman
-   through https://localhost.
-4. Production (docker-compose.yml alone): the OTP service refuses SMS_BACKEND=inbox; with
-   SMS_BACKEND=console the stack is healthy, publishes no OTP port, and answers HTTPS only; scaled
-   out to two replicas of core, OTP and worker, parallel guesses still get exactly the attempt
-   limit.
+3. Development: docker-compose.yml + docker-compose.override.yml + infra/smoke/compose.smoke.yml
+   with no .env, every service healthy (podman runs no healthcheck timer without systemd: this
+   drives `podman healthcheck run`), the checks of the HTTPS front, the Postman collection with
+   newman through https://localhost, and Redis' ACL log empty: the services touched only their
+   own keys and channels.
+4. Production (docker-compose.yml alone): with no .env Redis and PostgreSQL refuse to start,
+   naming the passwords; with SMS_BACKEND=inbox the OTP service refuses. With secrets and a real
+   provider backend (SMS.ru's API, played by infra/smoke/fake_smsru.py) the stack is healthy,
+   publishes no OTP port and answers HTTPS only; a sign-in gets its code by SMS; scaled out to two
+   replicas of core, OTP and worker, parallel guesses still get exactly the attempt limit. Then
+   the trust zones (smoke_zones.py): the migrations ran once, Redis' ACL log is still empty, the
+   proxy reaches neither Redis, PostgreSQL nor the OTP service, and Redis refuses a client without
+   credentials and each service's user the other's keys. Each container's memory is logged.
 5. Everything the run started is removed (containers, volumes, networks). The images stay as a
    cache for the next run on this machine (podman's layer cache rebuilds only what changed);
    SMOKE_REMOVE_IMAGES=1 removes the app images too.
@@ -21,7 +26,9 @@ the pinned Docker Compose binary, and removed again.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -32,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import smoke_zones
 from compose_check import COMPOSE, tool
 from podman_compose import ROOT, VAR, Stack, build_base_images, ensure_podman, log, podman_service, run
 
@@ -41,6 +49,9 @@ INBOX_PROBE = (
     "try: print(u.urlopen('http://127.0.0.1:8001/v1/inbox/').status)\n"
     "except e.HTTPError as x: print(x.code)"
 )
+# Run inside the fake SMS.ru container: what it accepted.
+SMS_RECEIVED = "import urllib.request as u; print(u.urlopen('http://127.0.0.1:8080/messages').read().decode())"
+PRODUCTION_FILES = ["docker-compose.yml", "infra/smoke/compose.smoke.yml"]
 
 
 def check_https_front(ca: Path) -> None:
@@ -89,47 +100,68 @@ def development(compose: Path, docker_host: str) -> None:
         compose, docker_host, ["docker-compose.yml", "docker-compose.override.yml", "infra/smoke/compose.smoke.yml"], {}
     )
     try:
-        log("development stack: build, start, every service healthy")
+        log("development stack with no .env: build, start, every service healthy")
         assert stack.up(), "the development stack did not start"
         ca = proxy_root_certificate(stack)
         log("HTTPS front: redirect, hidden probes and metrics, body limit")
         check_https_front(ca)
         log("Postman collection (newman) through https://localhost")
         newman(ca)
+        config = json.loads(stack.compose("config", "--format", "json", capture=True).stdout)
+        admin = config["services"]["redis"]["environment"]["REDIS_ADMIN_PASSWORD"]
+        log("Redis' ACL log after the collection: no command, key or channel refused")
+        assert smoke_zones.acl_log(stack, admin) == [], smoke_zones.acl_log(stack, admin)
     finally:
         stack.remove()
 
 
-def production(compose: Path, docker_host: str) -> None:
-    env = {
-        "APP_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "OTP_SECRET_KEY": secrets.token_urlsafe(50),
-        "OTP_SECRET": secrets.token_urlsafe(32),
-        "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
-        "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
-    }
-    files = ["docker-compose.yml", "infra/smoke/compose.smoke.yml"]
-    refused = Stack(compose, docker_host, files, env)
+def production_secrets() -> dict[str, str]:
+    """A production .env: every secret long, random and URL-safe (they go into URLs)."""
+    names = [
+        *("SECRET_KEY", "CORE_SECRET_KEY", "OTP_SECRET_KEY", "JWT_SIGNING_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN"),
+        *("POSTGRES_PASSWORD", "REDIS_OTP_PASSWORD", "REDIS_CORE_PASSWORD", "REDIS_ADMIN_PASSWORD"),
+    ]
+    return {name: secrets.token_urlsafe(36) for name in names} | {"SMS_ALLOWED_COUNTRIES": "RU"}
+
+
+def wait_for_log(stack: Stack, service: str, message: str) -> None:
+    def logs() -> str:
+        return stack.compose("logs", service, capture=True).stdout
+
+    deadline = time.monotonic() + 60
+    while message not in logs() and time.monotonic() < deadline:
+        time.sleep(1)
+    assert message in logs(), logs()[-2000:]
+
+
+def refusals(compose: Path, docker_host: str, env: dict[str, str]) -> None:
+    bare = Stack(compose, docker_host, PRODUCTION_FILES, {})
     try:
-        log("production with compose's SMS_BACKEND=inbox: the OTP service must refuse to start")
-        refused.up("otp", healthy=False)
-        message = "SMS_BACKEND must not be 'inbox' when APP_ENV=production"
-
-        def otp_logs() -> str:
-            return refused.compose("logs", "otp", capture=True).stdout
-
-        deadline = time.monotonic() + 60
-        while message not in otp_logs() and time.monotonic() < deadline:
-            time.sleep(1)
-        assert message in otp_logs(), otp_logs()[-2000:]
-        otp = [c for c in refused.containers() if c["Labels"].get("com.docker.compose.service") == "otp"]
-        assert otp and not refused.check(otp[0]), "the refused OTP service reports healthy"
+        log("production with no .env: Redis and PostgreSQL refuse to start, naming the password")
+        bare.up("redis", "postgres", healthy=False)
+        wait_for_log(bare, "redis", "REDIS_OTP_PASSWORD must be set")
+        wait_for_log(bare, "postgres", "You must specify POSTGRES_PASSWORD")
     finally:
-        refused.remove()
-    stack = Stack(compose, docker_host, files, {**env, "SMS_BACKEND": "console"})
+        bare.remove()
+    inbox = Stack(compose, docker_host, PRODUCTION_FILES, {**env, "SMS_BACKEND": "inbox"})
     try:
-        log("production with SMS_BACKEND=console: healthy, no OTP port, HTTPS only")
+        log("production with SMS_BACKEND=inbox: the OTP service must refuse to start")
+        inbox.up("otp", healthy=False)
+        wait_for_log(inbox, "otp", "SMS_BACKEND must not be 'inbox' when APP_ENV=production")
+        otp = inbox.service("otp")
+        assert otp and not inbox.check(otp[0]), "the refused OTP service reports healthy"
+    finally:
+        inbox.remove()
+
+
+def production(compose: Path, docker_host: str) -> None:
+    env = production_secrets()
+    refusals(compose, docker_host, env)
+    provider = {"SMS_BACKEND": "smsru", "SMSRU_API_ID": secrets.token_hex(16)}
+    provider["SMSRU_API_BASE"] = "http://sms-provider:8080"
+    stack = Stack(compose, docker_host, [*PRODUCTION_FILES, "infra/smoke/compose.sms.yml"], env | provider)
+    try:
+        log("production with SMS.ru as the provider: healthy, no OTP port, HTTPS only")
         assert stack.up(), "the production stack did not start"
         assert not port_open(8001), "production publishes the OTP service"
         published = stack.compose("port", "otp", "8001", check=False, capture=True).stdout.strip()
@@ -138,12 +170,44 @@ def production(compose: Path, docker_host: str) -> None:
         check_https_front(ca)
         page = requests.get("https://localhost/login/", verify=ca, timeout=10)
         assert page.status_code == 200 and "max-age=31536000" in page.headers["Strict-Transport-Security"]
-        probe = INBOX_PROBE
-        inbox = stack.compose("exec", "-T", "otp", "python", "-c", probe, capture=True).stdout.strip()
+        inbox = stack.compose("exec", "-T", "otp", "python", "-c", INBOX_PROBE, capture=True).stdout.strip()
         assert inbox == "404", f"the production OTP service answers its inbox route: {inbox}"
+        sign_in_by_sms(stack, ca)
         scaled_out(stack, ca)
+        smoke_zones.check(stack, admin_password=env["REDIS_ADMIN_PASSWORD"])
+        log("memory of each container (MiB, cache included): peak, now")
+        for name, (peak, now) in sorted(stack.memory().items()):
+            print(f"   {name:34} {peak:7.1f} {now:7.1f}", flush=True)
+    except BaseException:
+        stack.report()
+        raise
     finally:
         stack.remove()
+
+
+def sign_in_by_sms(stack: Stack, ca: Path) -> None:
+    """A code asked for through the proxy reaches the provider through the OTP worker, and signs in."""
+    log("production sign-in: the code arrives by SMS (the provider's API) and returns a token pair")
+    phone = f"+7999{secrets.randbelow(10_000_000):07d}"
+    for _ in range(3):  # as a client would: a 503 says when to try again
+        asked = requests.post("https://localhost/api/v1/auth/code/", json={"phone": phone}, verify=ca, timeout=10)
+        if asked.status_code != 503:
+            break
+        log(f"503 {asked.json()['error']['code']}, Retry-After {asked.headers.get('Retry-After')}: once more")
+        time.sleep(float(asked.headers.get("Retry-After", 1)))
+    assert asked.status_code == 202, asked.text
+    code = None
+    deadline = time.monotonic() + 30
+    while code is None and time.monotonic() < deadline:
+        time.sleep(1)
+        received = stack.compose("exec", "-T", "sms-provider", "python", "-c", SMS_RECEIVED, capture=True).stdout
+        texts = [m["msg"] for m in json.loads(received) if m["to"] == phone.removeprefix("+")]
+        code = next((match[1] for text in texts if (match := re.search(r"\b(\d{4,8})\b", text))), None)
+    assert code, f"no SMS reached the provider for {phone}"
+    token = requests.post(
+        "https://localhost/api/v1/auth/token/", json={"phone": phone, "code": code}, verify=ca, timeout=10
+    )
+    assert token.status_code == 200 and token.json().get("access"), token.text
 
 
 def scaled_out(stack: Stack, ca: Path) -> None:

@@ -121,6 +121,8 @@ class Stack:
 
     def __init__(self, compose: Path, docker_host: str, files: list[str], env: dict[str, str]) -> None:
         self.env_file = VAR / f"{'-'.join(Path(f).stem for f in files)}.env"
+        # Also the containers' (infra/smoke/compose.smoke.yml), as an operator's .env is both.
+        env = {**env, "SMOKE_ENV_FILE": str(self.env_file)}
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         self.command = [str(compose), "-p", PROJECT, "--env-file", str(self.env_file)]
         self.command += [arg for f in files for arg in ("-f", str(ROOT / f))]
@@ -132,9 +134,17 @@ class Stack:
             "DOCKER_HOST": docker_host,
         }
 
-    def compose(self, *args: str, check: bool = True, capture: bool = False) -> subprocess.CompletedProcess:
+    def compose(
+        self, *args: str, check: bool = True, capture: bool = False, stdin: str | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [*self.command, *args], env=self.process_env, cwd=ROOT, check=check, capture_output=capture, text=True
+            [*self.command, *args],
+            env=self.process_env,
+            cwd=ROOT,
+            check=check,
+            capture_output=capture,
+            text=True,
+            input=stdin,
         )
 
     def containers(self) -> list[dict]:
@@ -146,11 +156,42 @@ class Stack:
         ).stdout
         return json.loads(listed or "[]")
 
+    def service(self, name: str) -> list[dict]:
+        """The containers of one compose service, running or not."""
+        return [c for c in self.containers() if c["Labels"].get("com.docker.compose.service") == name]
+
+    def address(self, container: dict, network: str) -> str:
+        """The container's IP address on one of the project's networks (`back`, `front`)."""
+        inspected = subprocess.run(
+            ["podman", "inspect", "--format", "{{json .NetworkSettings.Networks}}", container["Id"]],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        return json.loads(inspected)[f"{PROJECT}_{network}"]["IPAddress"]
+
+    def logs(self, container: dict) -> str:
+        return subprocess.run(["podman", "logs", container["Id"]], capture_output=True, text=True).stdout
+
+    def memory(self) -> dict[str, tuple[float, float]]:
+        """Each running container's memory in MiB: (peak, now), cache included, from its cgroup
+        (v1, podman's cgroupfs manager: libpod_parent/libpod-<id>)."""
+        found = {}
+        for container in self.containers():
+            group = Path("/sys/fs/cgroup/memory/libpod_parent") / f"libpod-{container['Id']}"
+            if container["State"] == "running" and group.exists():
+                peak, now = (
+                    int((group / f).read_text()) for f in ("memory.max_usage_in_bytes", "memory.usage_in_bytes")
+                )
+                found[container["Names"][0]] = (peak / 2**20, now / 2**20)
+        return found
+
     def up(self, *services: str, healthy: bool = True, scale: dict[str, int] | None = None) -> bool:
         """`compose up -d` while driving the healthchecks it waits for (depends_on: service_healthy).
         True when it succeeded and, if `healthy`, every container with a healthcheck passes it.
         `scale` runs that many replicas of those services (`--scale`), keeping the running ones."""
-        self.compose("build", *services)
+        if not scale:  # scaling out starts more of the images just built
+            self.compose("build", *services)
         scaling = [arg for name, n in (scale or {}).items() for arg in ("--scale", f"{name}={n}")]
         scaling += ["--no-recreate"] if scale else []
         command = [*self.command, "up", "-d", *scaling, *services]
