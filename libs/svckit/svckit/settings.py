@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -81,6 +82,26 @@ def _refuse_weak(label: str, value: str) -> None:
         raise ImproperlyConfigured(
             f"{label} has fewer than {SECRET_MIN_UNIQUE_CHARACTERS} different characters: {advice}"
         )
+
+
+def env_redis_url(name: str, *, default: str, production: bool) -> str:
+    """The Redis URL in environment variable `name`, else `default` (e.g. derived from REDIS_URL).
+
+    In production it must carry a password (redis://:PASSWORD@host:6379, or user:PASSWORD@ for an
+    ACL user; rediss:// alike) held to env_secret's rules: Redis answers whoever reaches its port,
+    and tries passwords as fast as it answers anything (https://redis.io/docs/latest/operate/oss_and_stack/management/security/).
+    Raises ImproperlyConfigured naming the variable."""
+    url = _env.str(name, default="") or default
+    if production:
+        password = unquote(urlsplit(url).password or "")
+        if not password:
+            raise ImproperlyConfigured(
+                f"{name} must carry a password when APP_ENV=production (redis://:PASSWORD@host:6379, "
+                f"rediss:// for TLS): set Redis's requirepass, or an ACL user, to a random value, e.g. from "
+                f"{GENERATE_SECRET}"
+            )
+        _refuse_weak(f"{name}'s password", password)
+    return url
 
 
 def refuse_shared_secrets(*, production: bool, **secrets: str) -> None:

@@ -12,6 +12,7 @@ from svckit.settings import (
     celery_settings,
     env_app_environment,
     env_otp_length,
+    env_redis_url,
     env_secret,
     env_secret_fallbacks,
     env_sms_policy,
@@ -155,7 +156,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
 
 # --- Redis (django-redis cache): throttling counters, the profiles' kept reads (users.selectors) -
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")
+REDIS_URL = env_redis_url("REDIS_URL", default="redis://127.0.0.1:6379", production=PRODUCTION).rstrip("/")
 CORE_REDIS_DB = env.int("CORE_REDIS_DB", default=2)
 CACHES = {
     "default": {
@@ -175,8 +176,10 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # --- Celery (webhook delivery): its own Redis DB index, apart from the OTP service's broker -------
 globals().update(
     celery_settings(
-        broker_url=env.str(
-            "CORE_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}"
+        broker_url=env_redis_url(
+            "CORE_CELERY_BROKER_URL",
+            default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}",
+            production=PRODUCTION,
         ),
         # Longer than the longest countdown between webhook tries (10 h): a message the worker holds
         # for a countdown must not be handed out again meanwhile.

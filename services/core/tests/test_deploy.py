@@ -16,7 +16,7 @@ import pytest
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 HOST = "core.example.com"
 OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "JWT_SIGNING_KEY", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS", "SECURE_COOKIES"}
-OWN |= {"TRUSTED_PROXY_COUNT"}
+OWN |= {"TRUSTED_PROXY_COUNT", "REDIS_URL", "CORE_CELERY_BROKER_URL"}
 
 
 def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -26,6 +26,8 @@ def _production(tmp_path: Path, **extra: str) -> dict[str, str]:
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
+        # Nothing here reaches Redis: the cache fails open, as in production.
+        "REDIS_URL": f"redis://:{secrets.token_urlsafe(48)}@127.0.0.1:9",
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
         "ALLOWED_HOSTS": HOST,
         "SMS_ALLOWED_COUNTRIES": "RU",

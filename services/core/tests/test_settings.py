@@ -20,7 +20,7 @@ from svckit.settings import DEVELOPMENT_SECRETS
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ROOT = SERVICE_DIR.parents[1]
 OWN = {"SECRET_KEY", "JWT_SIGNING_KEY", "SECRET_KEY_FALLBACKS", "OTP_SERVICE_TOKEN", "DEBUG", "APP_ENV"}
-OWN |= {"WEBHOOK_URLS", "WEBHOOK_SECRET"}
+OWN |= {"WEBHOOK_URLS", "WEBHOOK_SECRET", "REDIS_URL", "CORE_CELERY_BROKER_URL"}
 # Every variable that holds a secret, as the services and compose read them.
 SECRET_VARIABLES = {"SECRET_KEY", "CORE_SECRET_KEY", "OTP_SECRET_KEY", "JWT_SIGNING_KEY", "SECRET_KEY_FALLBACKS"}
 SECRET_VARIABLES |= {"OTP_SECRET", "OTP_SERVICE_TOKEN", "WEBHOOK_SECRET"}
@@ -46,9 +46,9 @@ def _clean() -> dict[str, str]:
 
 
 def _secrets() -> dict[str, str]:
-    """A sound production environment: the secrets, and the countries codes may be sent to."""
+    """A sound production environment: the secrets, Redis with a password, the countries codes may be sent to."""
     keys = {name: secrets.token_urlsafe(48) for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "OTP_SERVICE_TOKEN")}
-    return keys | {"SMS_ALLOWED_COUNTRIES": "RU"}
+    return keys | {"REDIS_URL": f"redis://:{secrets.token_urlsafe(48)}@redis:6379", "SMS_ALLOWED_COUNTRIES": "RU"}
 
 
 def _settings(**env) -> subprocess.CompletedProcess:
@@ -137,6 +137,28 @@ def test_production_takes_strong_optional_secrets_and_leaves_unused_ones_alone()
         ]
     )
     assert answers == ["", "", ""]
+
+
+def test_production_refuses_redis_without_a_strong_password():
+    strong = secrets.token_urlsafe(48)
+    cases = {
+        "REDIS_URL": ["", "redis://redis:6379", "redis://referrals@redis:6379/", "redis://:short@redis:6379"],
+        "CORE_CELERY_BROKER_URL": ["redis://redis:6379/3", f"redis://:{'ab' * 20}@redis:6379/3"],
+    }
+    changes = [{name: url} for name, urls in cases.items() for url in urls]
+    changes += [
+        {"REDIS_URL": f"redis://referrals:{strong}@redis:6379"},  # an ACL user
+        {"REDIS_URL": f"rediss://:{strong}@redis:6380", "CORE_CELERY_BROKER_URL": f"rediss://:{strong}@broker:6380/3"},
+    ]
+    answers = _refusals(changes)
+    refusals, accepted = answers[:-2], answers[-2:]
+    for change, answer in zip(changes, refusals, strict=False):
+        [name] = change
+        assert answer.startswith(f"ImproperlyConfigured: {name}"), (change, answer)
+    assert refusals[0].startswith("ImproperlyConfigured: REDIS_URL must carry a password when APP_ENV=production")
+    assert "REDIS_URL's password is too short" in refusals[3]
+    assert "CORE_CELERY_BROKER_URL's password has fewer than 5 different characters" in refusals[5]
+    assert accepted == ["", ""]
 
 
 def test_every_public_value_is_a_known_development_value():

@@ -12,6 +12,7 @@ from svckit.settings import (
     celery_settings,
     env_app_environment,
     env_otp_length,
+    env_redis_url,
     env_secret,
     env_sms_policy,
     logging_config,
@@ -70,7 +71,7 @@ STATIC_URL = "static/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024
 
 # --- Redis: codes on one DB index, the Celery broker on another ---------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379").rstrip("/")
+REDIS_URL = env_redis_url("REDIS_URL", default="redis://127.0.0.1:6379", production=PRODUCTION).rstrip("/")
 OTP_REDIS_DB = env.int("OTP_REDIS_DB", default=0)
 OTP_KEY_PREFIX = env.str("OTP_KEY_PREFIX", default="otp:")
 REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.3)
@@ -191,7 +192,11 @@ OTP_WORKER_METRICS_BIND = env.str("OTP_WORKER_METRICS_BIND", default="")
 # --- Celery (SMS delivery): its own Redis DB index, apart from the core's broker ---------------
 globals().update(
     celery_settings(
-        broker_url=env.str("OTP_CELERY_BROKER_URL", default=f"{REDIS_URL}/{env.int('OTP_CELERY_REDIS_DB', default=1)}"),
+        broker_url=env_redis_url(
+            "OTP_CELERY_BROKER_URL",
+            default=f"{REDIS_URL}/{env.int('OTP_CELERY_REDIS_DB', default=1)}",
+            production=PRODUCTION,
+        ),
         # Longer than any countdown (2 s) plus delivery; a killed worker's messages come back after it.
         visibility_timeout=env.int("OTP_CELERY_VISIBILITY_TIMEOUT", default=30),
         # Sweep for abandoned messages every few seconds, so a lost SMS is sent again within seconds.

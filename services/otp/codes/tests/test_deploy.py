@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 
 from svckit.settings import DEVELOPMENT_SECRETS
 
@@ -19,6 +20,7 @@ SERVICE_DIR = Path(__file__).resolve().parents[2]
 OWN = {"APP_ENV", "DEBUG", "SECRET_KEY", "OTP_SECRET", "OTP_SERVICE_TOKEN", "ALLOWED_HOSTS"}
 PROVIDER_SETTINGS = ("SMS_", "TWILIO_", "SMSRU_", "OTP_TEST_NUMBERS")
 TWILIO = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"}
+OWN |= {"REDIS_URL", "OTP_CELERY_BROKER_URL"}
 
 
 def _production(**extra: str) -> dict[str, str]:
@@ -30,6 +32,7 @@ def _production(**extra: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "OTP_SECRET": secrets.token_urlsafe(32),
         "OTP_SERVICE_TOKEN": secrets.token_urlsafe(32),
+        "REDIS_URL": f"redis://:{secrets.token_urlsafe(48)}@redis:6379",
         "ALLOWED_HOSTS": "otp",
         **TWILIO,
         "SMS_ALLOWED_COUNTRIES": "RU",
@@ -78,8 +81,18 @@ print(deliver_sms.apply(kwargs=kwargs).get())
 """
 
 
-def test_production_accepts_the_console_only_by_its_opt_in_and_then_masks_the_code(settings):
+@pytest.fixture
+def redis_with_password(private_redis) -> str:
+    """A private Redis that requires a password, as production's must: its URL with the password."""
+    password = secrets.token_urlsafe(48)
+    with redis.Redis.from_url(private_redis.url) as client:
+        client.config_set("requirepass", password)
+    return private_redis.url.replace("redis://", f"redis://:{password}@", 1)
+
+
+def test_production_accepts_the_console_only_by_its_opt_in_and_then_masks_the_code(settings, redis_with_password):
     env = _production(
+        REDIS_URL=redis_with_password,
         SMS_BACKEND="console",
         SMS_CONSOLE_IN_PRODUCTION="unsafe-log-masked",
         SMS_ORIGIN_DOMAIN="example.com",
@@ -96,6 +109,7 @@ def test_production_accepts_the_console_only_by_its_opt_in_and_then_masks_the_co
 
 def test_development_logs_the_console_code_in_full(settings):
     env = {**_production(SMS_BACKEND="console", LOG_LEVEL="INFO", OTP_KEY_PREFIX=settings.OTP_KEY_PREFIX)}
+    env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")  # the delivery record is there
     result = _run(["-c", CONSOLE_DELIVERY % secrets.token_hex(8)], {**env, "APP_ENV": "development"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "SMS to +79991234567: Your sign-in code: 4821" in result.stderr
@@ -139,6 +153,23 @@ def test_production_refuses_every_weak_or_public_secret():
     assert answers[-3].startswith("ImproperlyConfigured: OTP_SECRET must differ from SECRET_KEY")
     assert answers[-2].startswith("ImproperlyConfigured: OTP_SERVICE_TOKEN must differ from OTP_SECRET")
     assert answers[-1] == ""
+
+
+def test_production_refuses_redis_without_a_password():
+    strong = secrets.token_urlsafe(48)
+    changes = [
+        {"REDIS_URL": "redis://redis:6379"},
+        {"OTP_CELERY_BROKER_URL": "redis://redis:6379/1"},
+        {"OTP_CELERY_BROKER_URL": "redis://:x@redis:6379/1"},
+        {"OTP_CELERY_BROKER_URL": f"redis://:{strong}@broker:6379/1"},
+    ]
+    result = _run(["-c", SETTINGS_CASES, json.dumps(changes)], _production())
+    assert result.returncode == 0, result.stderr[-3000:]
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answers[0].startswith("ImproperlyConfigured: REDIS_URL must carry a password when APP_ENV=production")
+    assert answers[1].startswith("ImproperlyConfigured: OTP_CELERY_BROKER_URL must carry a password")
+    assert answers[2].startswith("ImproperlyConfigured: OTP_CELERY_BROKER_URL's password is too short")
+    assert answers[3] == ""
 
 
 @pytest.mark.parametrize(
@@ -249,6 +280,7 @@ def test_production_has_no_inbox_routes():
 
 def test_development_keeps_the_inbox_routes():
     env = {**_production(SMS_BACKEND="inbox"), "APP_ENV": "development"}
+    env["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")  # the inbox reads it
     script = (
         "import django; django.setup(); from django.test import Client; "
         "print(Client(HTTP_HOST='otp').get('/v1/inbox/').status_code)"
