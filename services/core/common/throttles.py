@@ -1,11 +1,13 @@
 """Request-rate limits. Counters live in the default cache's Redis, so every web worker process
 shares them, and each check is one atomic script: DRF's own throttle reads the history, then
 writes it back, so parallel requests from one address across workers all saw room and got through.
-Rates are read from settings on each request, so tests and load tests can change them."""
+Rates are read from settings on each request, so tests and load tests can change them. Every
+per-address limit keys the client by `client_address`: one IPv6 /64 is one client."""
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import logging
 import uuid
 
@@ -13,11 +15,34 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django_redis import get_redis_connection
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from svckit.sliding_window import HIT
 
 logger = logging.getLogger(__name__)
+
+# An ISP hands each IPv6 subscriber at least a /64 (RFC 6177, RIPE-690): the addresses inside it are
+# one client's to rotate through, so a limit keyed by the whole address would never bite.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_address(request) -> str:
+    """The client as every per-address limit counts it (the API's throttles, the pages', the admin's
+    login lockout): the address DRF's `get_ident` finds (the socket's, or the TRUSTED_PROXY_COUNT-th
+    X-Forwarded-For entry from the right), then an IPv4 address as is, an IPv4-mapped IPv6 address
+    (`::ffff:203.0.113.7`) as its IPv4 address, and any other IPv6 address as the first address of its
+    /64 (`2001:db8:1:2::`, still a valid address for django-axes to store). Anything unparsable is
+    returned stripped, as DRF would."""
+    raw = (BaseThrottle().get_ident(request) or "").strip()
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False).network_address)
+    return str(address)
 
 
 @functools.cache
@@ -55,6 +80,9 @@ class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
         return getattr(settings, self.rate_setting)
 
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
     def allow_request(self, request, view) -> bool:
         key = self.get_cache_key(request, view)
         return key is None or self.allow_key(key)
@@ -79,6 +107,16 @@ class AuthIpThrottle(_SettingsRateThrottle):
     def key_for(self, request, *, scope: str) -> str:
         """The client IP's counter for one sign-in step: `scope` is "code" or "token", as the views name it."""
         return self.cache_format % {"scope": f"auth_ip:{scope}", "ident": self.get_ident(request)}
+
+
+class InviteIpThrottle(_SettingsRateThrottle):
+    """Per client IP, at the activation's rate: caps guessing invite codes on the share-link page
+    /r/<code>/, which needs no account and shows whose code it is."""
+
+    rate_setting = "THROTTLE_INVITE_PER_USER"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "invite_ip", "ident": self.get_ident(request)}
 
 
 class InviteUserThrottle(_SettingsRateThrottle):

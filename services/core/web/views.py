@@ -26,7 +26,7 @@ from invites import selectors as invite_selectors
 from invites.errors import InviteCodeNotFound, NotNewAccount
 from invites.qr import invite_qr_svg
 from invites.services import invite_activate
-from svckit.errors import ApplicationError
+from svckit.errors import ApplicationError, TooManyRequests
 from users import selectors, services, stats
 from users.exports import referrals_csv_response
 from users.invite_codes import InvalidInviteCode, invite_code_normalize
@@ -215,7 +215,14 @@ def logout_view(request):
 
 @require_GET
 def invite_landing(request, invite_code: str):
-    """The share link's page: who invites (masked phone), Open Graph tags for previews, a sign-in button."""
+    """The share link's page: who invites (masked phone), Open Graph tags for previews, a sign-in button.
+    Limited per client address like an activation: each answer says whether a code exists."""
+    try:
+        throttling.invite_landing_check(request)
+    except TooManyRequests as error:
+        response = render(request, "web/429.html", {"message": error.human_message()}, status=429)
+        response["Retry-After"] = str(error.retry_after or 60)
+        return response
     try:
         inviter = invite_selectors.inviter_get(invite_code=invite_code)
     except (InvalidInviteCode, InviteCodeNotFound):

@@ -83,3 +83,16 @@ def test_the_profile_shows_the_link_a_copy_button_and_the_qr_code(client_a: Clie
     assert f'data-copy="{url}"' in html
     assert '<figure class="qr" id="invite-qr">' in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+
+
+def test_the_landing_page_is_limited_per_address_at_the_activation_rate(client, user_a: User, settings):
+    settings.THROTTLE_INVITE_PER_USER = "3/min"
+    answers = [client.get(f"/r/{code}/", HTTP_ACCEPT_LANGUAGE="en") for code in ("AAAAAA", "BBBBBB", "CCCCCC")]
+    assert [r.status_code for r in answers] == [404, 404, 404]
+    refused = client.get(f"/r/{user_a.invite_code}/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    html = refused.content.decode()
+    assert "Не так быстро" in html and "Слишком много запросов. Попробуйте через" in html
+    assert "+7 ••• •••-••-01" not in html
+    assert client.get(f"/r/{user_a.invite_code}/", REMOTE_ADDR="10.1.2.3").status_code == 200
