@@ -195,6 +195,9 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 if WEBHOOK_URLS:
     if any(not re.fullmatch(r"https?://\S+", url) for url in WEBHOOK_URLS):
         raise ImproperlyConfigured("WEBHOOK_URLS must be http(s) URLs, comma-separated")
+    if PRODUCTION and any(not url.startswith("https://") for url in WEBHOOK_URLS):
+        # The events carry phone numbers: never in clear text, whatever the network in between.
+        raise ImproperlyConfigured("WEBHOOK_URLS must all be https:// URLs in production (plain http:// is refused)")
     if not re.fullmatch(r"whsec_[A-Za-z0-9+/]{32,}={0,2}", WEBHOOK_SECRET):
         raise ImproperlyConfigured("WEBHOOK_SECRET must be whsec_ and at least 24 random bytes in base64")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from webhooks.services import webhook_delivery_attempt
+from webhooks.delivery import webhook_delivery_attempt
 
 
 @shared_task(
     name="webhooks.deliver",
     bind=True,
-    acks_late=True,  # idempotent: webhook_delivery_attempt skips a delivery that is no longer pending
+    acks_late=True,  # idempotent: webhook_delivery_attempt skips a delivery that is done or claimed
     ignore_result=True,
     max_retries=None,  # the schedule in webhooks.services decides when to stop
     autoretry_for=(OperationalError,),  # the database away for a moment

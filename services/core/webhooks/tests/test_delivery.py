@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 from devstack import wait_until
 from devstack.fixtures import stack_config
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
+from werkzeug import Request, Response
 
 from config.celery import app as celery_app
 from invites.services import invite_activate
@@ -92,3 +93,25 @@ def test_a_rolled_back_activation_sends_nothing(worker, httpserver):
     assert event["payload"]["type"] == "referral.activated"
     assert event["payload"]["data"]["referral"]["id"] == second.pk
     assert WebhookDelivery.objects.count() == 1
+
+
+def test_the_worker_holds_no_lock_on_the_row_while_the_receiver_works(worker, httpserver):
+    seen: dict[str, object] = {}
+
+    def receiver(request: Request) -> Response:
+        try:  # a concurrent transaction, while the worker waits for this answer
+            with transaction.atomic():
+                row = WebhookDelivery.objects.select_for_update(nowait=True).get()
+                seen["claimed"] = row.claimed_until is not None
+                WebhookDelivery.objects.filter(pk=row.pk).update(event_type="user.registered.seen")
+        except DatabaseError as exc:
+            seen["error"] = exc
+        finally:
+            connections.close_all()
+        return Response("", status=204)
+
+    httpserver.expect_request(HOOK, method="POST").respond_with_handler(receiver)
+    user_get_or_create_by_phone(phone="+79995550003")
+    assert wait_until(lambda: WebhookDelivery.objects.filter(status="delivered").exists(), 60, 0.2)
+    assert seen == {"claimed": True}
+    assert WebhookDelivery.objects.get().event_type == "user.registered.seen"

@@ -1,5 +1,6 @@
 """Events, signatures and the retry schedule, one try at a time against a real HTTP receiver.
-(The Celery worker that drives the tries is exercised in test_delivery.py.)"""
+(The Celery worker that drives the tries is exercised in test_delivery.py, how a try holds no
+transaction and no second try in test_claims.py.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from invites.services import invite_activate
 from users.services import user_get_or_create_by_phone
 from users.tests.factories import UserFactory
+from webhooks.delivery import RETRY_SCHEDULE, RETRY_WINDOW, webhook_delivery_attempt
 from webhooks.models import WebhookDelivery
-from webhooks.services import RETRY_SCHEDULE, RETRY_WINDOW, webhook_delivery_attempt
 from webhooks.tests.conftest import received
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,17 @@ def test_a_failed_try_is_retried_with_the_same_event_id(webhook_settings, httpse
     assert [e["status"] for e in events] == [500, 200]
     assert events[0]["id"] == events[1]["id"] == str(delivery.event_id)
     delivery.refresh_from_db()
-    assert (delivery.attempts, delivery.last_status_code) == (2, 200)
+    assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (2, 200, "")
+
+
+def test_a_refusal_keeps_the_start_of_the_receivers_answer(webhook_settings, httpserver):
+    httpserver.expect_request(HOOK, method="POST").respond_with_data("quota exceeded " * 100, status=429)
+    user_get_or_create_by_phone(phone="+79991234574")
+    _try_all()
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.last_status_code) == ("pending", 429)
+    assert delivery.last_error == ("quota exceeded " * 100)[:400]
+    assert delivery.claimed_until is None
 
 
 def test_an_unreachable_endpoint_is_recorded_and_retried(webhook_settings):
