@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -12,15 +13,16 @@ from webhooks.tests.conftest import SECRET
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "k" * 50,
-    "OTP_SERVICE_TOKEN": "t",
+    **{name: secrets.token_urlsafe(48) for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "OTP_SERVICE_TOKEN")},
+    "REDIS_URL": f"redis://:{secrets.token_urlsafe(48)}@redis:6379",
     "SMS_ALLOWED_COUNTRIES": "RU",
     "WEBHOOK_SECRET": SECRET,
 }
 
 
 def _start(**env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "APP_ENV", "DEBUG"))}
+    own = ("WEBHOOK_", "APP_ENV", "DEBUG", "SECRET_KEY", "JWT_", "OTP_SERVICE_TOKEN", "REDIS_URL", "CORE_CELERY")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     return subprocess.run(
         [sys.executable, "-c", "import config.settings"],
         cwd=SERVICE_DIR,
