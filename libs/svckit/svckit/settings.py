@@ -43,19 +43,32 @@ DEVELOPMENT_SECRETS = frozenset(
 )
 
 
-def env_secret(name: str, *, dev_default: str, production: bool, used: bool = True, set_as: str = "") -> str:
+def _normalised(value: str) -> str:
+    """A secret as the refusals compare it: a public value in another case, or with the blank a
+    copy or a file's last newline adds, is still that public value."""
+    return value.strip().casefold()
+
+
+_DEVELOPMENT_NORMALISED = frozenset(_normalised(value) for value in DEVELOPMENT_SECRETS)
+
+
+def env_secret(
+    name: str, *, dev_default: str, production: bool, used: bool = True, set_as: str = "", prefix: str = ""
+) -> str:
     """The secret in environment variable `name`: in development its value, else `dev_default`.
 
     In production, when `used` (False: the feature that needs it is off, and the value is returned
     as given), the value must be at least SECRET_MIN_LENGTH characters with SECRET_MIN_UNIQUE_CHARACTERS
     different ones, and none of DEVELOPMENT_SECRETS (every `dev_default` is one). `set_as` names the
-    variable that docker compose and Kubernetes map onto `name` (CORE_SECRET_KEY for SECRET_KEY).
+    variable that docker compose and Kubernetes map onto `name` (CORE_SECRET_KEY for SECRET_KEY);
+    `prefix` is a fixed label the format puts first (WEBHOOK_SECRET's whsec_), left out of the checks.
     Raises ImproperlyConfigured naming the variable and saying what to set."""
     value = _env.str(name, default="")
     if not production:
         return value or dev_default
     if used:
-        _refuse_weak(f"{name} (set as {set_as} under docker compose and Kubernetes)" if set_as else name, value)
+        label = f"{name} (set as {set_as} under docker compose and Kubernetes)" if set_as else name
+        _refuse_weak(label, value.removeprefix(prefix) if prefix and value.startswith(prefix) else value)
     return value
 
 
@@ -74,8 +87,9 @@ def _refuse_weak(label: str, value: str) -> None:
     advice = f"set a random value of at least {SECRET_MIN_LENGTH} characters, e.g. from {GENERATE_SECRET}"
     if not value:
         raise ImproperlyConfigured(f"{label} must be set when APP_ENV=production: {advice}")
-    if value in DEVELOPMENT_SECRETS:
+    if _normalised(value) in _DEVELOPMENT_NORMALISED:
         raise ImproperlyConfigured(f"{label} is a development value, public in the repository: {advice}")
+    value = value.strip()
     if len(value) < SECRET_MIN_LENGTH:
         raise ImproperlyConfigured(f"{label} is too short for a secret ({len(value)} characters): {advice}")
     if len(set(value)) < SECRET_MIN_UNIQUE_CHARACTERS:
@@ -106,11 +120,13 @@ def env_redis_url(name: str, *, default: str, production: bool) -> str:
 
 def refuse_shared_secrets(*, production: bool, **secrets: str) -> None:
     """In production, each of `secrets` (variable name=value) must differ from the others: one leaked
-    value must not open what another secret guards. Raises ImproperlyConfigured naming both."""
+    value must not open what another secret guards (compared as _normalised: a copy with another
+    case or a trailing blank is the same value). Raises ImproperlyConfigured naming both."""
     if not production:
         return
     seen: dict[str, str] = {}
     for name, value in secrets.items():
+        value = _normalised(value)
         if value and value in seen:
             advice = f"give each secret its own random value, e.g. from {GENERATE_SECRET}"
             raise ImproperlyConfigured(f"{name} must differ from {seen[value]}: {advice}")

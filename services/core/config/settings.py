@@ -190,7 +190,9 @@ globals().update(
 
 # --- Webhooks: signed events for the product's own systems (webhooks/services.py) ------------
 WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])
-WEBHOOK_SECRET = env_secret("WEBHOOK_SECRET", dev_default="", production=PRODUCTION, used=bool(WEBHOOK_URLS))
+WEBHOOK_SECRET = env_secret(
+    "WEBHOOK_SECRET", dev_default="", production=PRODUCTION, used=bool(WEBHOOK_URLS), prefix="whsec_"
+)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 if WEBHOOK_URLS:
     if any(not re.fullmatch(r"https?://\S+", url) for url in WEBHOOK_URLS):

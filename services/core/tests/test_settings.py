@@ -96,6 +96,10 @@ def test_production_refuses_every_weak_or_public_secret():
     refused, with the variable named."""
     weak = {"x": "too short", "k" * 31: "too short", "ab" * 30: "fewer than 5 different characters"}
     weak |= dict.fromkeys(DEVELOPMENT_SECRETS, "a development value")
+    # Near-misses: a public value in capitals or with a copy's blanks, a short one padded with blanks.
+    weak |= {value.upper(): "a development value" for value in DEVELOPMENT_SECRETS}
+    weak |= {f" {value}\n": "a development value" for value in DEVELOPMENT_SECRETS}
+    weak |= {"k" * 31 + "   ": "too short"}
     webhooks = {"WEBHOOK_URLS": "https://crm.example.com/hooks"}
     cases = [
         (name, value, reason, extra)
@@ -115,16 +119,30 @@ def test_production_refuses_every_weak_or_public_secret():
     assert "SECRET_KEY (set as CORE_SECRET_KEY under docker compose and Kubernetes)" in answers[0]
 
 
+def test_production_refuses_a_webhook_secret_whose_random_part_is_weak():
+    """whsec_ alone brings 6 different characters: the part after it is what must be random."""
+    webhooks = {"WEBHOOK_URLS": "https://crm.example.com/hooks"}
+    answers = _refusals(
+        [{**webhooks, "WEBHOOK_SECRET": "whsec_" + "A" * 40}, {**webhooks, "WEBHOOK_SECRET": WEBHOOK_SECRET}]
+    )
+    assert answers[0].startswith("ImproperlyConfigured: WEBHOOK_SECRET has fewer than 5 different characters")
+    assert answers[1] == ""
+
+
 def test_production_refuses_one_value_for_two_secrets():
     key = secrets.token_urlsafe(48)
     answers = _refusals(
         [
             {"SECRET_KEY": key, "JWT_SIGNING_KEY": key},
             {"JWT_SIGNING_KEY": key, "OTP_SERVICE_TOKEN": key},
+            {"SECRET_KEY": key, "JWT_SIGNING_KEY": f" {key}\n"},
+            {"SECRET_KEY": key, "JWT_SIGNING_KEY": key.upper()},
         ]
     )
     assert answers[0].startswith("ImproperlyConfigured: JWT_SIGNING_KEY must differ from SECRET_KEY")
     assert answers[1].startswith("ImproperlyConfigured: OTP_SERVICE_TOKEN must differ from JWT_SIGNING_KEY")
+    assert answers[2].startswith("ImproperlyConfigured: JWT_SIGNING_KEY must differ from SECRET_KEY")
+    assert answers[3].startswith("ImproperlyConfigured: JWT_SIGNING_KEY must differ from SECRET_KEY")
 
 
 def test_production_takes_strong_optional_secrets_and_leaves_unused_ones_alone():
