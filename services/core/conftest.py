@@ -71,3 +71,32 @@ def user(db) -> User:
 @pytest.fixture
 def user_api(user) -> APIClient:
     return client_for(user)
+
+
+class ReadOnlyDatabase:
+    """This run's test database, made read-only for every new connection as a primary demoted to a
+    replica is for the connections a failover moves onto it (writes fail with SQLSTATE 25006)."""
+
+    def __init__(self) -> None:
+        self.name = connection.settings_dict["NAME"]
+
+    def on(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{self.name}" SET default_transaction_read_only = on')
+        connection.close()  # the test's own next query, and the test client's, connect read-only
+
+    def off(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET default_transaction_read_only = off")  # this session only, to run the ALTER
+            cursor.execute(f'ALTER DATABASE "{self.name}" RESET default_transaction_read_only')
+        connection.close()
+
+
+@pytest.fixture
+def read_only_database(transactional_db):
+    """`on()` / `off()`; always read-write again after the test, whatever it left it as."""
+    database = ReadOnlyDatabase()
+    try:
+        yield database
+    finally:
+        database.off()

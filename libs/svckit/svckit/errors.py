@@ -94,6 +94,13 @@ class ServiceUnavailable(ApplicationError):
 class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
     message = _("The database is unavailable. Try again shortly.")
+    # Seconds: a restart or a failover to a replica takes about that long.
+    default_retry_after = 5
+
+    def __init__(self, message: StrOrPromise | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(
+            message, retry_after=self.default_retry_after if retry_after is None else retry_after, **kwargs
+        )
 
 
 class InternalError(ApplicationError):

@@ -4,7 +4,8 @@ Business code raises svckit.errors.ApplicationError subclasses; `exception_handl
 EXCEPTION_HANDLER) renders those and DRF's own exceptions, starting from DRF's own handler so that
 its headers (the view's WWW-Authenticate, Retry-After) and its transaction rollback are kept.
 `json_404` / `json_500` cover Django's non-DRF paths so nothing ever answers with an HTML page or a stack trace.
-A lost database connection is 503 `database_unavailable` on both paths (`error_for`).
+A lost, restarting or read-only database is 503 `database_unavailable` with Retry-After on both paths
+(`error_for`, deciding by svckit.database).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any, cast
 
-from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
@@ -23,18 +23,13 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from svckit.database import database_unavailable
 from svckit.errors import DECLARED_CODES, ApplicationError, DatabaseUnavailable, InternalError
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
-
-
-# Connection refused or lost, server restarting, statement cancelled, lock or serialization
-# failures: all transient, so "try again" (503) rather than a bug (500). Django reconnects by
-# itself on a later request (CONN_HEALTH_CHECKS).
-_DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 
 
 def _flatten_codes(codes: Any) -> list[str]:
@@ -91,7 +86,9 @@ def error_for(exc: BaseException | None) -> ApplicationError | None:
     """The error an exception stands for, or None for a bug (which stays a logged 500)."""
     if isinstance(exc, ApplicationError):
         return exc
-    if isinstance(exc, _DATABASE_DOWN):
+    # Transient, so "try again" (503) rather than a bug (500); Django reconnects by itself on a
+    # later request (CONN_HEALTH_CHECKS).
+    if database_unavailable(exc):
         logger.warning("database unavailable: %s", str(exc).strip())
         return DatabaseUnavailable()
     if isinstance(exc, drf.ValidationError):
@@ -151,7 +148,10 @@ def json_404(request, exception=None) -> JsonResponse:
 def json_500(request) -> JsonResponse:
     """handler500; Django calls it while handling the exception, so sys.exc_info() names it."""
     error = error_for(sys.exc_info()[1]) or InternalError()
-    return JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
+    response = JsonResponse(error_body(error.code, error.message, error.details), status=error.status)
+    if error.retry_after is not None:
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def json_400(request, exception=None) -> JsonResponse:

@@ -31,13 +31,16 @@ ERROR_SCHEMA = openapi.Schema(
 )
 
 
-def error_response(description: str, *errors: Code, details: dict | None = None) -> openapi.Response:
-    """A documented error answer; the example shows the first code."""
+def error_response(
+    description: str, *errors: Code, details: dict | None = None, headers: dict | None = None
+) -> openapi.Response:
+    """A documented error answer (with `headers`, name → schema, when given); the example shows the first code."""
     codes = _codes(errors)
     example = {"error": {"code": codes[0], "message": description, "details": details or {}}}
     return openapi.Response(
         description=f"{description} Codes: {', '.join(codes)}.",
         schema=ERROR_SCHEMA,
+        headers=headers,
         examples={"application/json": example},
     )
 

@@ -8,8 +8,12 @@ BAD_BODY_CODES = ("validation_error", "malformed_request")
 
 UNAUTHORIZED = error_response("Missing, invalid or expired access token.", "not_authenticated")
 OTP_UNAVAILABLE = error_response("The OTP service cannot be reached (answers within 3 s).", "otp_unavailable")
-# Every endpoint that reads or writes the database answers this while it cannot be reached.
-DATABASE_UNAVAILABLE = error_response("The database cannot be reached; try again shortly.", DatabaseUnavailable)
+# Every endpoint that reads or writes the database answers this while it cannot be reached or is read-only.
+DATABASE_UNAVAILABLE = error_response(
+    "The database cannot be reached or takes no writes (failover); try again after Retry-After.",
+    DatabaseUnavailable,
+    headers=RETRY_AFTER,
+)
 OTP_OR_DATABASE_UNAVAILABLE = error_response(
     "The OTP service (answers within 3 s) or the database cannot be reached.", "otp_unavailable", DatabaseUnavailable
 )

@@ -4,8 +4,10 @@ a cut connection, is in tests/test_faults.py."""
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import InterfaceError, OperationalError, ProgrammingError
+from django.db import DatabaseError, InterfaceError, OperationalError, ProgrammingError, connection, transaction
 from django.test import Client
+
+from svckit.database import database_unavailable, sqlstate
 
 PROFILE_URL = "/api/v1/profile/"
 
@@ -72,3 +74,38 @@ def test_a_page_answers_503_when_the_session_cannot_be_read(page_client, monkeyp
     response = page_client.get("/profile/")  # who is signed in: the session, in the database
     assert response.status_code == 503
     assert "Temporarily unavailable" in response.content.decode()
+
+
+def _raised_by_postgres(*statements: str) -> DatabaseError:
+    """The error PostgreSQL itself gives for the last of `statements`, as Django wraps it."""
+    with pytest.raises(DatabaseError) as raised, transaction.atomic(), connection.cursor() as cursor:
+        for statement in statements:
+            try:
+                cursor.execute(statement)
+            except DatabaseError:
+                if statement is statements[-1]:
+                    raise
+    return raised.value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("statements", "code", "unavailable"),
+    [
+        (("SET TRANSACTION READ ONLY", "CREATE TEMP TABLE t (x int)"), "25006", True),  # psycopg2: InternalError
+        (("SELECT * FROM no_such_table",), "42P01", False),
+        (("SELECT 1/0", "SELECT 1"), "25P02", False),  # an error swallowed inside a transaction: a bug
+    ],
+)
+def test_what_postgres_says_decides_between_503_and_500(statements, code, unavailable):
+    error = _raised_by_postgres(*statements)
+    assert sqlstate(error) == code
+    assert database_unavailable(error) is unavailable
+
+
+def test_a_shutdown_or_a_server_not_yet_accepting_connections_is_unavailable():
+    """57P0x arrive as OperationalError from psycopg2; told by SQLSTATE alone they are still 503."""
+    for code in ("57P01", "57P02", "57P03"):
+        error = DatabaseError("terminating connection due to administrator command")
+        error.pgcode = code  # type: ignore[attr-defined]  # what psycopg2 sets
+        assert database_unavailable(error)
