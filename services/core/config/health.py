@@ -31,13 +31,21 @@ DEPENDENCY_UP = Gauge(
 
 
 def database_ready() -> bool:
+    """Whether PostgreSQL answers and takes writes: a primary demoted to a replica by a failover, or
+    a server set read-only, answers reads but refuses every write (SQLSTATE 25006), so is not ready."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return True
+            if connection.vendor != "postgresql":  # development's SQLite
+                cursor.execute("SELECT 1")
+                return True
+            cursor.execute("SHOW transaction_read_only")  # "on" in recovery, as on a read-only server
+            read_only = cursor.fetchone()[0] == "on"
     except DatabaseError as exc:
         logger.warning("database not ready: %s", exc)
         return False
+    if read_only:
+        logger.warning("database not ready: it takes no writes (read-only or a replica)")
+    return not read_only
 
 
 def redis_up() -> bool:

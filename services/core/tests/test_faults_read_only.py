@@ -105,6 +105,8 @@ def test_a_failover_onto_a_read_only_server_is_a_503_and_nothing_is_half_written
     assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
     assert page.headers["Retry-After"] == "5" and "Temporarily unavailable" in page.text
     assert api.get(f"{url}{PROFILE_URL}", timeout=10).status_code == 200, "reads still work"
+    ready = requests.get(f"{url}/readyz", timeout=10)
+    assert ready.status_code == 503 and ready.json()["error"]["details"] == {"database": "unavailable"}
     assert not User.objects.filter(phone__in=[NEW_PHONE, PAGE_PHONE]).exists()
     assert not WebhookDelivery.objects.exists()
 
@@ -126,6 +128,7 @@ def test_a_failover_onto_a_read_only_server_is_a_503_and_nothing_is_half_written
     assert not WebhookDelivery.objects.exists(), "the webhook row went with it"
 
     # Writable again, no restart: every call that was refused now works.
+    assert requests.get(f"{url}/readyz", timeout=10).status_code == 200
     signed_in = calls["sign-in"]()
     assert signed_in.status_code == 200 and signed_in.json()["is_new_user"] is True
     assert calls["activation"]().status_code == 200

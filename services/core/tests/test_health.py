@@ -115,3 +115,13 @@ def test_the_running_core_stays_ready_without_otp_or_redis_and_not_without_postg
         private_redis.start()
         stack.start("otp-web")
         assert ready().status_code == 200 and scraped() == {"otp": 1.0, "redis": 1.0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_reports_a_database_that_takes_no_writes(client, read_only_database):
+    read_only_database.on()  # as a primary turned replica by a failover: it answers, writes fail
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"] == {"database": "unavailable"}
+    read_only_database.off()
+    assert client.get("/readyz").status_code == 200
