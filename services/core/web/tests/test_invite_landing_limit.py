@@ -29,7 +29,7 @@ _codes = (
 def core(test_database_url, start_stack):
     """The core behind one trusted proxy: the last X-Forwarded-For entry is the client's address."""
     core_env = {"THROTTLE_INVITE_PER_USER": f"{LIMIT}/min", "TRUSTED_PROXY_COUNT": "1", "CORE_WEB_WORKERS": "2"}
-    config = stack_config("core", database_url=test_database_url(), core_ready_path="/healthz", core_env=core_env)
+    config = stack_config("core", database_url=test_database_url(), core_env=core_env)
     return start_stack(config, "core-web").config.core_url
 
 
