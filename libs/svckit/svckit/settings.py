@@ -72,14 +72,14 @@ def env_secret(
     return value
 
 
-def env_secret_fallbacks(name: str, *, production: bool) -> list[str]:
-    """Former secrets in environment variable `name` (comma-separated, e.g. Django's
-    SECRET_KEY_FALLBACKS), each held in production to env_secret's rules; [] when unset.
-    Raises ImproperlyConfigured naming the variable."""
+def env_secret_fallbacks(name: str, *, production: bool, prefix: str = "") -> list[str]:
+    """Secrets in environment variable `name` (comma-separated: Django's SECRET_KEY_FALLBACKS, or
+    WEBHOOK_SECRETS), each held in production to env_secret's rules, `prefix` left out as there;
+    [] when unset. Raises ImproperlyConfigured naming the variable."""
     values = _env.list(name, default=[])
     if production:
         for value in values:
-            _refuse_weak(name, value)
+            _refuse_weak(name, value.removeprefix(prefix) if prefix and value.startswith(prefix) else value)
     return values
 
 

@@ -1,4 +1,5 @@
-"""The core's Celery app (webhook delivery): JSON only, no result backend, late acks for idempotent tasks."""
+"""The core's Celery app: its worker runs the webhook dispatcher (a bootstep, webhooks/dispatcher.py);
+JSON only, no result backend, late acks for idempotent tasks."""
 
 import os
 
@@ -13,3 +14,4 @@ celery_ignore_environment()
 app = Celery("core")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.steps["worker"].add("webhooks.dispatcher:WebhookDispatcherStep")  # a name: loaded once Django is set up

@@ -181,27 +181,41 @@ globals().update(
             default=f"{REDIS_URL}/{env.int('CORE_CELERY_REDIS_DB', default=3)}",
             production=PRODUCTION,
         ),
-        # Longer than the longest countdown between webhook tries (10 h): a message the worker holds
-        # for a countdown must not be handed out again meanwhile.
-        visibility_timeout=env.int("CORE_CELERY_VISIBILITY_TIMEOUT", default=11 * 3600),
+        # No task waits in this broker for long: webhook tries are scheduled in PostgreSQL (the outbox).
+        visibility_timeout=env.int("CORE_CELERY_VISIBILITY_TIMEOUT", default=60),
         publish_max_retries=2,
     )
 )
 
 # --- Webhooks: signed events for the product's own systems (webhooks/services.py) ------------
 WEBHOOK_URLS = env.list("WEBHOOK_URLS", default=[])
-WEBHOOK_SECRET = env_secret(
-    "WEBHOOK_SECRET", dev_default="", production=PRODUCTION, used=bool(WEBHOOK_URLS), prefix="whsec_"
-)
+# Several secrets sign each delivery once each (rotation); WEBHOOK_SECRET is the one-secret spelling.
+# Either way production refuses a weak or public value (the part after whsec_ is what is checked).
+WEBHOOK_SECRETS = env_secret_fallbacks("WEBHOOK_SECRETS", production=PRODUCTION, prefix="whsec_") or [
+    secret
+    for secret in [
+        env_secret("WEBHOOK_SECRET", dev_default="", production=PRODUCTION, used=bool(WEBHOOK_URLS), prefix="whsec_")
+    ]
+    if secret
+]
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=72)
+WEBHOOK_DISPATCH_INTERVAL_SECONDS = env.float("WEBHOOK_DISPATCH_INTERVAL_SECONDS", default=1.0)
 if WEBHOOK_URLS:
     if any(not re.fullmatch(r"https?://\S+", url) for url in WEBHOOK_URLS):
         raise ImproperlyConfigured("WEBHOOK_URLS must be http(s) URLs, comma-separated")
     if PRODUCTION and any(not url.startswith("https://") for url in WEBHOOK_URLS):
         # The events carry phone numbers: never in clear text, whatever the network in between.
         raise ImproperlyConfigured("WEBHOOK_URLS must all be https:// URLs in production (plain http:// is refused)")
-    if not re.fullmatch(r"whsec_[A-Za-z0-9+/]{32,}={0,2}", WEBHOOK_SECRET):
-        raise ImproperlyConfigured("WEBHOOK_SECRET must be whsec_ and at least 24 random bytes in base64")
+    if not WEBHOOK_SECRETS or any(not re.fullmatch(r"whsec_[A-Za-z0-9+/]{32,}={0,2}", s) for s in WEBHOOK_SECRETS):
+        raise ImproperlyConfigured(
+            "WEBHOOK_SECRETS must be set with WEBHOOK_URLS: comma-separated whsec_ secrets, each at least "
+            "24 random bytes in base64 (or one in WEBHOOK_SECRET)"
+        )
+if WEBHOOK_DISABLE_AFTER_HOURS < 1:
+    raise ImproperlyConfigured("WEBHOOK_DISABLE_AFTER_HOURS must be a whole number of hours, at least 1")
+if not 0.05 <= WEBHOOK_DISPATCH_INTERVAL_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOK_DISPATCH_INTERVAL_SECONDS must be between 0.05 and 60")
 
 # --- The OTP service ------------------------------------------------------------------------
 OTP_LENGTH = env_otp_length()  # the sign-in page asks for codes of this length

@@ -31,10 +31,10 @@ BOTH = {
     "CELERY_WORKER_HIJACK_ROOT_LOGGER": False,
 }
 OWN = {
-    # Webhook delivery: countdowns up to 10 h between tries.
+    # No countdowns: webhook tries are scheduled in PostgreSQL, the worker only hosts the dispatcher.
     "core": {
         "CELERY_BROKER_URL": "redis://r:6379/3",
-        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": 11 * 3600, **SOCKETS},
+        "CELERY_BROKER_TRANSPORT_OPTIONS": {"visibility_timeout": 60, **SOCKETS},
         "CELERY_TASK_PUBLISH_RETRY_POLICY": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
     },
     # SMS delivery: a 2 s countdown, and a lost message sent again within seconds.

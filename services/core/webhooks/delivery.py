@@ -1,24 +1,25 @@
-"""One try of one delivery, in three steps that never hold a transaction across the network: claim
-the row (a short transaction: lock it, skipping a row another worker holds, and mark it claimed for
-the call's deadline), POST outside any transaction (webhooks/transport.py: a total deadline, a capped
-answer), then record the outcome (one UPDATE). A worker that dies mid-call leaves a claim that runs
-out on its own; nothing waits on a lock meanwhile.
+"""One try of one due delivery, in three steps that never hold a transaction across the network:
+claim the endpoint's next due row (a short transaction: `FOR UPDATE SKIP LOCKED`, so a row another
+worker holds is passed over, then its next_attempt_at moved past the call's deadline: the claim),
+POST outside any transaction (webhooks/transport.py: a total deadline, a capped answer), then record
+the outcome (one UPDATE, only if the claim is still ours) and the endpoint's health. A worker that
+dies mid-call leaves a claim that runs out on its own; nothing waits on a lock meanwhile.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import webhook_headers
 from webhooks.transport import Answer, webhook_post
 
@@ -28,94 +29,131 @@ logger = logging.getLogger(__name__)
 # 10 h), then one more try just before the 24 hours run out.
 RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 6 * 3600)
 RETRY_WINDOW = timedelta(hours=24)
-CLAIM_MARGIN = timedelta(seconds=30)  # beyond the deadline: time to record the outcome
-LOCKED_RETRY_SECONDS = 5  # another worker is claiming the row at this very moment
+CLAIM_MARGIN = timedelta(seconds=10)  # beyond the deadline: time to record the outcome
 PLAIN_HTTP_REFUSED = "refused: plain http:// in production (WEBHOOK_URLS must be https://)"
 
 
 @dataclass(frozen=True)
 class Attempt:
-    status: str  # WebhookDelivery.Status
-    retry_in: int | None = None  # seconds until the next try; None: no more tries
+    delivery_id: int
+    status: str  # WebhookDelivery.Status after the try
+    retry_at: datetime | None = None  # when it is due again; None: no more tries
 
 
-def webhook_delivery_attempt(*, delivery_id: int) -> Attempt:
-    """One try of one delivery: claim it, POST it signed, record the answer, say whether and when to
-    try again. Idempotent: a delivery already delivered or failed is left alone, and one claimed by
-    another worker is tried again once that claim runs out (a redelivered Celery message sends
-    nothing twice while a try is under way). In production a plain http:// URL fails at once.
+@dataclass(frozen=True)
+class _Claim:
+    delivery: WebhookDelivery
+    moment: datetime  # the try's time (its signature's timestamp)
+    until: datetime  # the claim's end, written to next_attempt_at: the outcome is recorded only if it is still there
+
+
+def webhook_endpoint_deliver_next(*, endpoint_id: int) -> Attempt | None:
+    """Try the endpoint's next due delivery (the longest due first), unless the endpoint is paused.
+    Returns the Attempt, None when nothing is due (or all that is due is claimed elsewhere).
     Call it outside any transaction, or the claim's lock lasts as long as the caller's transaction.
 
-    Raises the database's errors (the task retries them)."""
-    claimed = _claim(delivery_id)
-    if isinstance(claimed, Attempt):
+    Raises the database's errors (the dispatcher logs them and tries again on its next tick)."""
+    claimed = _claim(endpoint_id)
+    if claimed is None or isinstance(claimed, Attempt):
         return claimed
-    delivery, moment = claimed
+    delivery = claimed.delivery
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     answer = webhook_post(
-        url=delivery.url,
+        url=delivery.endpoint.url,
         body=body.encode(),
-        headers=webhook_headers(event_id=str(delivery.event_id), body=body, moment=moment),
+        headers=webhook_headers(event_id=str(delivery.event_id), body=body, moment=claimed.moment),
         deadline_seconds=settings.WEBHOOK_TIMEOUT_SECONDS,
     )
-    return _record(delivery, answer, moment=moment)
+    return _record(claimed, answer)
 
 
-def _claim(delivery_id: int) -> Attempt | tuple[WebhookDelivery, object]:
-    """The row, counted as tried and claimed for the call; or the Attempt saying why there is no call."""
+def _claim(endpoint_id: int) -> _Claim | Attempt | None:
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id).first()
-        if delivery is None:
-            if WebhookDelivery.objects.filter(pk=delivery_id).exists():
-                return Attempt(status=WebhookDelivery.Status.PENDING, retry_in=LOCKED_RETRY_SECONDS)
-            return Attempt(status=WebhookDelivery.Status.FAILED)
-        if delivery.status != WebhookDelivery.Status.PENDING:
-            return Attempt(status=delivery.status)
-        moment = timezone.now()
-        if delivery.claimed_until is not None and delivery.claimed_until > moment:
-            wait = math.ceil((delivery.claimed_until - moment).total_seconds())
-            return Attempt(status=delivery.status, retry_in=wait)
-        if moment > delivery.created_at + RETRY_WINDOW:  # e.g. the worker or database was away that long
-            delivery.status = WebhookDelivery.Status.FAILED
-            delivery.save(update_fields=["status"])
-            return Attempt(status=delivery.status)
-        if settings.PRODUCTION and urlsplit(delivery.url).scheme != "https":
-            delivery.status, delivery.last_error = WebhookDelivery.Status.FAILED, PLAIN_HTTP_REFUSED
-            delivery.save(update_fields=["status", "last_error"])
-            logger.error("webhook %s to %s not sent: %s", delivery.event_id, delivery.url, PLAIN_HTTP_REFUSED)
-            return Attempt(status=delivery.status)
-        delivery.attempts += 1
-        delivery.last_attempt_at = moment
-        delivery.claimed_until = moment + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + CLAIM_MARGIN
-        delivery.save(update_fields=["attempts", "last_attempt_at", "claimed_until"])
-    return delivery, moment
-
-
-def _record(delivery: WebhookDelivery, answer: Answer, *, moment) -> Attempt:
-    """Write the try's outcome in one UPDATE of the fields a try owns; say when to try again."""
-    changes: dict[str, object] = {"claimed_until": None, "last_status_code": answer.status}
-    if answer.status is None:
-        changes["last_error"] = answer.error[:500]
-    else:
-        changes["last_error"] = "" if 200 <= answer.status < 300 else answer.body.decode(errors="replace")[:500]
-    retry_in = None
-    if answer.status is not None and 200 <= answer.status < 300:
-        changes["status"], changes["delivered_at"] = WebhookDelivery.Status.DELIVERED, timezone.now()
-    else:
-        retry_in = _next_retry(delivery, now=moment)
-        if retry_in is None:
-            changes["status"] = WebhookDelivery.Status.FAILED
-            logger.warning(
-                "webhook %s to %s failed for good after %d tries", delivery.event_id, delivery.url, delivery.attempts
+        now = timezone.now()
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint")
+            .filter(
+                endpoint_id=endpoint_id,
+                endpoint__paused_at__isnull=True,
+                status=WebhookDelivery.Status.PENDING,
+                next_attempt_at__lte=now,
             )
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.Status.PENDING).update(**changes)
-    return Attempt(status=str(changes.get("status", WebhookDelivery.Status.PENDING)), retry_in=retry_in)
+            .order_by("next_attempt_at", "pk")
+            .first()
+        )
+        if delivery is None:
+            return None
+        if now > delivery.retry_window_start + RETRY_WINDOW:  # e.g. every worker or the database was away that long
+            return _give_up(delivery, error=delivery.last_error)
+        if settings.PRODUCTION and urlsplit(delivery.endpoint.url).scheme != "https":
+            logger.error("webhook %s to %s not sent: %s", delivery.event_id, delivery.endpoint.url, PLAIN_HTTP_REFUSED)
+            return _give_up(delivery, error=PLAIN_HTTP_REFUSED)
+        until = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + CLAIM_MARGIN
+        delivery.attempts += 1
+        delivery.last_attempt_at, delivery.next_attempt_at = now, until
+        delivery.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
+    return _Claim(delivery=delivery, moment=now, until=until)
 
 
-def _next_retry(delivery: WebhookDelivery, *, now) -> int | None:
+def _give_up(delivery: WebhookDelivery, *, error: str) -> Attempt:
+    delivery.status, delivery.next_attempt_at, delivery.last_error = WebhookDelivery.Status.FAILED, None, error
+    delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+    return Attempt(delivery_id=delivery.pk, status=delivery.status)
+
+
+def _record(claim: _Claim, answer: Answer) -> Attempt:
+    """Write the try's outcome in one UPDATE of the fields a try owns, if the claim is still ours (a
+    replay meanwhile makes a new schedule that stands); then the endpoint's health."""
+    delivery, now = claim.delivery, timezone.now()
+    delivered = answer.status is not None and 200 <= answer.status < 300
+    retry_at = None if delivered else _next_try(delivery, now=claim.moment)
+    status = WebhookDelivery.Status.PENDING
+    changes: dict[str, object] = {"last_status_code": answer.status, "next_attempt_at": retry_at}
+    if delivered:
+        status = WebhookDelivery.Status.DELIVERED
+        changes |= {"status": status, "delivered_at": now, "last_error": ""}
+    else:
+        changes["last_error"] = (answer.error or answer.body.decode(errors="replace"))[:500]
+        if retry_at is None:
+            status = changes["status"] = WebhookDelivery.Status.FAILED
+            logger.warning(
+                "webhook %s to %s failed for good after %d tries",
+                delivery.event_id,
+                delivery.endpoint.url,
+                delivery.attempts,
+            )
+    ours = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=WebhookDelivery.Status.PENDING, next_attempt_at=claim.until
+    ).update(**changes)
+    if not ours:
+        logger.info("webhook %s: replayed or claimed again during its try; outcome not recorded", delivery.event_id)
+    _endpoint_health(delivery.endpoint, healthy=delivered, now=now)
+    return Attempt(delivery_id=delivery.pk, status=str(status), retry_at=retry_at)
+
+
+def _next_try(delivery: WebhookDelivery, *, now: datetime) -> datetime | None:
     if delivery.attempts > len(RETRY_SCHEDULE):
         return None
-    wait = RETRY_SCHEDULE[delivery.attempts - 1]
-    if now + timedelta(seconds=wait) > delivery.created_at + RETRY_WINDOW:
-        return None
-    return wait
+    due = now + timedelta(seconds=RETRY_SCHEDULE[delivery.attempts - 1])
+    return due if due <= delivery.retry_window_start + RETRY_WINDOW else None
+
+
+def _endpoint_health(endpoint: WebhookEndpoint, *, healthy: bool, now: datetime) -> None:
+    """A success clears the failing streak; a failure starts one, and pauses an endpoint whose streak
+    has lasted WEBHOOK_DISABLE_AFTER_HOURS (each UPDATE decides alone: no lock, no double pause)."""
+    endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+    if healthy:
+        endpoints.update(failing_since=None, last_success_at=now)
+        return
+    endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+    cutoff = now - timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
+    if endpoints.filter(paused_at__isnull=True, failing_since__lte=cutoff).update(
+        paused_at=now, pause_count=F("pause_count") + 1
+    ):
+        logger.error(
+            "webhook endpoint %s paused: failing since %s (WEBHOOK_DISABLE_AFTER_HOURS=%s); resume it in the admin",
+            endpoint.url,
+            WebhookEndpoint.objects.values_list("failing_since", flat=True).get(pk=endpoint.pk),
+            settings.WEBHOOK_DISABLE_AFTER_HOURS,
+        )

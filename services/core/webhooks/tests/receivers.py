@@ -101,3 +101,13 @@ def flooding(head: bytes, *, total: int) -> Answer:
             conn.shutdown(socket.SHUT_RDWR)
 
     return answer
+
+
+def slow(seconds: float, status: bytes = b"204 No Content") -> Answer:
+    """An answer that takes `seconds` to come, then is complete."""
+
+    def answer(conn: socket.socket, receiver: RawReceiver) -> None:
+        if not receiver.stopping.wait(seconds):
+            receiver.send(conn, b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    return answer

@@ -1,6 +1,7 @@
 """A try claims its row in a short transaction, calls with no transaction open, and records the
 outcome in another: the row is never locked while a receiver takes its time, and a second worker
-(a redelivered message) does not send it again meanwhile. In production plain http:// is refused."""
+(another lane, another replica) does not send it again meanwhile. In production plain http:// is
+refused."""
 
 from __future__ import annotations
 
@@ -14,17 +15,23 @@ from django.db import connections, transaction
 from django.utils import timezone
 from werkzeug import Request, Response
 
-from webhooks.delivery import PLAIN_HTTP_REFUSED, RETRY_SCHEDULE, webhook_delivery_attempt
-from webhooks.models import WebhookDelivery
+from webhooks.delivery import CLAIM_MARGIN, PLAIN_HTTP_REFUSED, RETRY_SCHEDULE, webhook_endpoint_deliver_next
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import webhook_delivery_replay
 from webhooks.tests.receivers import RawReceiver, trickling
 
 HOOK = "/hooks/referrals"
 
 
 def _delivery(url: str) -> WebhookDelivery:
-    """A pending delivery as webhook_event_emit writes it (without handing it to Celery)."""
+    """A due delivery as webhook_event_emit writes it."""
+    endpoint, _ = WebhookEndpoint.objects.get_or_create(url=url)
     payload = {"type": "user.registered", "timestamp": "2026-12-01T10:00:00Z", "data": {"user": {"id": 1}}}
-    return WebhookDelivery.objects.create(event_type="user.registered", payload=payload, url=url)
+    return WebhookDelivery.objects.create(event_type="user.registered", payload=payload, endpoint=endpoint)
+
+
+def _next(delivery: WebhookDelivery):
+    return webhook_endpoint_deliver_next(endpoint_id=delivery.endpoint_id)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,7 +54,7 @@ def test_no_transaction_is_open_and_the_row_is_not_locked_while_the_receiver_wor
         return Response("", status=204)
 
     httpserver.expect_request(HOOK, method="POST").respond_with_handler(receiver)
-    assert webhook_delivery_attempt(delivery_id=delivery.pk).status == "delivered"
+    assert _next(delivery).status == "delivered"
     assert seen == {
         "in_atomic_block": False,
         "transaction_status": psycopg2.extensions.TRANSACTION_STATUS_IDLE,
@@ -55,11 +62,11 @@ def test_no_transaction_is_open_and_the_row_is_not_locked_while_the_receiver_wor
     }
     delivery.refresh_from_db()
     # The outcome touched only the fields a try owns: the concurrent update stands.
-    assert (delivery.status, delivery.event_type, delivery.claimed_until) == ("delivered", "user.registered.v2", None)
+    assert (delivery.status, delivery.event_type, delivery.next_attempt_at) == ("delivered", "user.registered.v2", None)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_on_one_delivery_send_it_once(webhook_settings, httpserver):
+def test_two_workers_on_one_due_delivery_send_it_once(webhook_settings, httpserver):
     delivery = _delivery(webhook_settings.WEBHOOK_URLS[0])
 
     def slow_receiver(request: Request) -> Response:
@@ -73,7 +80,7 @@ def test_two_workers_on_one_delivery_send_it_once(webhook_settings, httpserver):
     def worker() -> None:
         try:
             barrier.wait(timeout=5)
-            attempts.append(webhook_delivery_attempt(delivery_id=delivery.pk))
+            attempts.append(_next(delivery))
         finally:
             connections.close_all()
 
@@ -83,9 +90,8 @@ def test_two_workers_on_one_delivery_send_it_once(webhook_settings, httpserver):
     for thread in threads:
         thread.join(timeout=30)
     assert len(httpserver.log) == 1
-    assert sorted(a.status for a in attempts) == ["delivered", "pending"]
-    waiting = next(a for a in attempts if a.status == "pending")
-    assert 1 <= waiting.retry_in <= webhook_settings.WEBHOOK_TIMEOUT_SECONDS + 30  # after the claim, not never
+    assert [a.status if a else None for a in attempts].count("delivered") == 1
+    assert attempts.count(None) == 1  # the other found the row claimed (locked, then not due)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("delivered", 1)
 
@@ -96,31 +102,53 @@ def test_a_trickling_receiver_is_a_failed_try_cut_at_the_deadline(webhook_settin
     with RawReceiver(trickling(b"HTTP/1.1 200 OK\r\n")) as receiver:
         delivery = _delivery(receiver.url)
         started = time.monotonic()
-        attempt = webhook_delivery_attempt(delivery_id=delivery.pk)
+        attempt = _next(delivery)
         assert time.monotonic() - started < 1.5
-    assert (attempt.status, attempt.retry_in) == ("pending", RETRY_SCHEDULE[0])
     delivery.refresh_from_db()
+    assert attempt.status == "pending"
+    assert attempt.retry_at == delivery.last_attempt_at + timedelta(seconds=RETRY_SCHEDULE[0])
     assert (delivery.last_status_code, delivery.last_error) == (None, "no answer within the 1 s deadline")
-    assert delivery.claimed_until is None and delivery.attempts == 1
+    assert delivery.attempts == 1
 
 
 @pytest.mark.django_db
 def test_a_claim_left_by_a_dead_worker_runs_out(webhook_settings, httpserver):
     httpserver.expect_request(HOOK, method="POST").respond_with_data("", status=204)
     delivery = _delivery(webhook_settings.WEBHOOK_URLS[0])
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now() + timedelta(seconds=20))
-    early = webhook_delivery_attempt(delivery_id=delivery.pk)
-    assert early.status == "pending" and 19 <= early.retry_in <= 20 and httpserver.log == []
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert webhook_delivery_attempt(delivery_id=delivery.pk).status == "delivered"
+    claim_end = timezone.now() + timedelta(seconds=webhook_settings.WEBHOOK_TIMEOUT_SECONDS) + CLAIM_MARGIN
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=claim_end, attempts=1)
+    assert _next(delivery) is None and httpserver.log == []  # claimed: not due
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())  # the claim ran out
+    assert _next(delivery).status == "delivered"
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2  # the lost try counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replay_during_a_try_keeps_its_new_schedule(webhook_settings, httpserver):
+    delivery = _delivery(webhook_settings.WEBHOOK_URLS[0])
+
+    def receiver(request: Request) -> Response:
+        try:
+            webhook_delivery_replay(delivery_ids=[delivery.pk])  # staff click while the try is out
+        finally:
+            connections.close_all()
+        return Response("down", status=500)
+
+    httpserver.expect_request(HOOK, method="POST").respond_with_handler(receiver)
+    _next(delivery)
+    delivery.refresh_from_db()
+    # The failed try does not push the replay back by its 5 s retry: it is due now, counted from zero.
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert delivery.next_attempt_at <= timezone.now()
 
 
 @pytest.mark.django_db
 def test_production_refuses_to_send_over_plain_http(webhook_settings, httpserver):
     webhook_settings.PRODUCTION = True
     delivery = _delivery(webhook_settings.WEBHOOK_URLS[0])  # http://localhost:…, from before the change
-    attempt = webhook_delivery_attempt(delivery_id=delivery.pk)
-    assert (attempt.status, attempt.retry_in) == ("failed", None)
+    attempt = _next(delivery)
+    assert (attempt.status, attempt.retry_at) == ("failed", None)
     assert httpserver.log == []
     delivery.refresh_from_db()
     assert (delivery.status, delivery.last_error, delivery.attempts) == ("failed", PLAIN_HTTP_REFUSED, 0)
